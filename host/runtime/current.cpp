@@ -1,0 +1,23 @@
+#include "current.hpp"
+
+#include <otpp/error.hpp>
+
+namespace otpp::runtime {
+
+namespace {
+thread_local Process* tl_process = nullptr;
+thread_local Scheduler* tl_scheduler = nullptr;
+}  // namespace
+
+Process* current_process() noexcept { return tl_process; }
+void set_current_process(Process* p) noexcept { tl_process = p; }
+Scheduler* current_scheduler() noexcept { return tl_scheduler; }
+void set_current_scheduler(Scheduler* s) noexcept { tl_scheduler = s; }
+
+Process& require_process() {
+    Process* p = current_process();
+    if (!p) throw BadArg("not in a process: call this from a spawned process or a ScopedProcess");
+    return *p;
+}
+
+}  // namespace otpp::runtime

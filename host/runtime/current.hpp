@@ -1,0 +1,22 @@
+// Which process and which scheduler the calling thread is running.
+//
+// Fibers migrate between threads at every switch, and the compiler may cache
+// the address of a thread_local across a call that switches fibers. So the
+// thread-locals are reached only through these out-of-line functions, each
+// of which cannot switch. Never cache their results across a receive or yield.
+#pragma once
+
+namespace otpp::runtime {
+
+class Process;
+class Scheduler;
+
+[[gnu::noinline]] Process* current_process() noexcept;
+[[gnu::noinline]] void set_current_process(Process* p) noexcept;
+[[gnu::noinline]] Scheduler* current_scheduler() noexcept;
+[[gnu::noinline]] void set_current_scheduler(Scheduler* s) noexcept;
+
+// The calling process, or BadArg("not in a process").
+Process& require_process();
+
+}  // namespace otpp::runtime

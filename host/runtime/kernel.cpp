@@ -1,0 +1,266 @@
+#include "kernel.hpp"
+
+#include "current.hpp"
+#include "process.hpp"
+
+#include <otpp/error.hpp>
+
+#include <cstdio>
+
+namespace otpp::runtime {
+
+Kernel::Kernel(const RuntimeOptions& options)
+    : options_(options), epoch_(std::chrono::steady_clock::now()), registry_(table_) {
+    if (options_.schedulers == 0) options_.schedulers = std::max(1u, std::thread::hardware_concurrency());
+    if (options_.reductions_per_slice == 0) options_.reductions_per_slice = 1;
+    if (options_.default_stack_size < StackArena::kMinStack) options_.default_stack_size = StackArena::kMinStack;
+    for (unsigned i = 0; i < options_.schedulers; ++i)
+        schedulers_.push_back(std::make_unique<Scheduler>(*this, static_cast<int>(i), now_ms()));
+    for (auto& s : schedulers_) adopt_thread(s->start_thread());
+    watchdog_ = std::make_unique<Watchdog>(*this);
+}
+
+Kernel::~Kernel() { shutdown(options_.shutdown_grace); }
+
+// ---------------------------------------------------------------- processes
+
+detail::SpawnResult Kernel::spawn(detail::ProcessBody body, const SpawnOptions& options,
+                                  detail::SpawnLink how, const std::source_location& where) {
+    Process* parent = current_process();
+    if (how != detail::SpawnLink::none && !parent) {
+        body.destroy(body.object);
+        throw BadArg("spawn_link/spawn_monitor: not in a process");
+    }
+    if (stopping()) {
+        body.destroy(body.object);
+        throw BadArg("spawn: the runtime is shutting down");
+    }
+    Process* p;
+    try {
+        p = table_.allocate();
+    } catch (...) {
+        body.destroy(body.object);
+        throw;
+    }
+    p->reset_for_spawn(*this, p->pid_);
+    p->body_ = body;
+    if (options.stack_size) p->stack_size_ = options.stack_size;
+    p->guard_page_ = options.guard_page;
+    p->label_ = options.label;
+    p->spawned_at_ = where;
+
+    detail::SpawnResult result{p->pid_, Ref()};
+    if (how == detail::SpawnLink::link) {
+        p->links_.push_back(parent->pid_);
+        std::lock_guard lock(parent->info_lock_);
+        parent->links_.push_back(p->pid_);
+    } else if (how == detail::SpawnLink::monitor) {
+        result.monitor = make_ref();
+        p->monitored_by_.push_back({result.monitor, parent->pid_});
+        std::lock_guard lock(parent->info_lock_);
+        parent->monitors_.push_back({result.monitor, p->pid_});
+    }
+    spawned_.fetch_add(1, std::memory_order_relaxed);
+    p->refs_.store(1, std::memory_order_release);  // published: lookups may find it now
+    make_runnable(p);
+    if (parent) parent->consume_reductions(1);
+    return result;
+}
+
+void Kernel::process_exited(Process* p) noexcept {
+    p->status_.store(ProcessStatus::exiting, std::memory_order_relaxed);
+    p->release();  // the table's reference
+}
+
+void Kernel::make_runnable(Process* p) noexcept {
+    if (p->is_thread_) {
+        p->thread_wake_.word.store(1, std::memory_order_release);
+        p->thread_wake_.wake_one();
+        return;
+    }
+    p->status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
+    if (Scheduler* s = current_scheduler()) {
+        // Keep the woken process next to its waker (message-passing locality);
+        // call in another scheduler only when there is more than one thing to do.
+        if (s->queue().push(p) > 0) wake_idle_scheduler();
+        return;
+    }
+    global_.push(p);
+    wake_idle_scheduler();
+}
+
+void Kernel::wake_idle_scheduler() noexcept {
+    if (idle_.load(std::memory_order_seq_cst) == 0) return;
+    for (auto& s : schedulers_) {
+        if (s->parked()) {
+            s->notify();
+            return;
+        }
+    }
+}
+
+bool Kernel::send_signal(Pid to, Signal* s) noexcept {
+    Process* p = table_.lookup(to);
+    bool ok = p && p->deliver(s);
+    if (p) p->release();
+    if (!ok) delete s;
+    return ok;
+}
+
+Ref Kernel::make_ref() noexcept { return Ref{0, next_ref_.fetch_add(1, std::memory_order_relaxed)}; }
+
+// ---------------------------------------------------------------- time and timers
+
+uint64_t Kernel::now_ms() const noexcept { return to_ms(std::chrono::steady_clock::now()); }
+
+uint64_t Kernel::to_ms(std::chrono::steady_clock::time_point t) const noexcept {
+    if (t <= epoch_) return 0;
+    // Round up: a timeout never fires early.
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - epoch_).count();
+    return static_cast<uint64_t>((us + 999) / 1000);
+}
+
+Ref Kernel::send_after(std::chrono::milliseconds delay, Pid to_pid, std::optional<Atom> to_name, Term msg) {
+    if (delay.count() < 0) throw BadArg("send_after: negative delay");
+    auto* e = new TimerEntry;
+    e->kind = SignalKind::Message;
+    e->timer_kind = TimerEntry::Kind::SendAfter;
+    e->expires_ms = now_ms() + static_cast<uint64_t>(delay.count());
+    e->to_pid = to_pid;
+    e->to_name = to_name;
+    e->payload = std::move(msg);
+    e->ref = make_ref();
+    e->holders.store(2, std::memory_order_relaxed);  // the wheel and the map
+    {
+        std::lock_guard lock(timers_lock_);
+        send_timers_.emplace(e->ref.id, e);
+    }
+    Scheduler* s = current_scheduler();
+    // From a plain thread, any scheduler's wheel will do; its thread wakes at
+    // least every millisecond while it has timers.
+    TimerWheel& wheel = s ? s->wheel() : schedulers_[e->ref.id % schedulers_.size()]->wheel();
+    wheel.insert(e);
+    if (!s) schedulers_[e->ref.id % schedulers_.size()]->notify();
+    return e->ref;
+}
+
+namespace {
+void drop_holder(TimerEntry* e) noexcept {
+    if (e->holders.fetch_sub(1, std::memory_order_acq_rel) == 1) delete e;
+}
+}  // namespace
+
+std::optional<std::chrono::milliseconds> Kernel::cancel_timer(Ref ref) {
+    TimerEntry* e = nullptr;
+    {
+        std::lock_guard lock(timers_lock_);
+        auto it = send_timers_.find(ref.id);
+        if (it == send_timers_.end()) return std::nullopt;
+        e = it->second;
+        send_timers_.erase(it);
+    }
+    uint8_t armed = TimerEntry::Armed;
+    bool cancelled = e->state.compare_exchange_strong(armed, TimerEntry::Cancelled);
+    uint64_t expires = e->expires_ms;
+    // The wheel keeps its count until the entry's slot comes round (lazy removal:
+    // send_after timers are not on any hot path).
+    drop_holder(e);
+    if (!cancelled) return std::nullopt;
+    uint64_t now = now_ms();
+    return std::chrono::milliseconds(expires > now ? expires - now : 0);
+}
+
+void Kernel::fire(TimerEntry* e) noexcept {
+    if (e->timer_kind == TimerEntry::Kind::ReceiveTimeout) {
+        Process* target = e->target;
+        if (!target->deliver(e)) {  // it is exiting: nobody to wake
+            delete e;
+            target->release();
+        }
+        return;
+    }
+    uint8_t armed = TimerEntry::Armed;
+    if (e->state.compare_exchange_strong(armed, TimerEntry::Fired)) {
+        {
+            std::lock_guard lock(timers_lock_);
+            if (send_timers_.erase(e->ref.id)) e->holders.fetch_sub(1, std::memory_order_relaxed);
+        }
+        Pid to = e->to_pid;
+        bool found = true;
+        if (e->to_name) {
+            auto pid = registry_.whereis(*e->to_name);
+            found = pid.has_value();
+            if (found) to = *pid;
+        }
+        if (found) send_signal(to, new Signal(SignalKind::Message, Pid{}, e->payload));
+    }
+    drop_holder(e);
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void Kernel::adopt_thread(std::thread t) {
+    std::lock_guard lock(threads_mutex_);
+    threads_.push_back(std::move(t));
+}
+
+bool Kernel::shutdown(std::chrono::milliseconds grace) {
+    if (shut_down_) return clean_;
+    shut_down_ = true;
+    table_.for_each([](Process& p) {
+        if (!p.is_thread_) p.deliver(new Signal(SignalKind::Exit, Pid{}, atoms::kill));
+    });
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    std::size_t threads_left = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        threads_left = 0;
+        table_.for_each([&](Process& p) { threads_left += p.is_thread_ ? 1 : 0; });
+        if (table_.live() <= threads_left) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    std::vector<Pid> stuck;
+    table_.for_each([&](Process& p) {
+        if (!p.is_thread_) stuck.push_back(p.pid());
+    });
+    stopping_.store(true, std::memory_order_release);
+    watchdog_.reset();
+    for (auto& s : schedulers_) s->notify();
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(threads_mutex_);
+        threads.swap(threads_);
+    }
+    // A thread still inside a process that never yields cannot be joined.
+    for (auto& t : threads) {
+        if (!stuck.empty()) t.detach();
+        else t.join();
+    }
+    clean_ = stuck.empty();
+    if (!stuck.empty()) {
+        std::fprintf(stderr, "otpp: shutdown: %zu process(es) did not exit within %lld ms (stuck in code "
+                             "that never yields); their threads were abandoned:",
+                     stuck.size(), static_cast<long long>(grace.count()));
+        for (Pid pid : stuck) std::fprintf(stderr, " %s", Term(pid).to_string().c_str());
+        std::fprintf(stderr, "\n");
+        return false;
+    }
+    // Timers left on the wheels: free them (their targets are gone).
+    for (auto& s : schedulers_) {
+        std::vector<TimerEntry*> due;
+        s->wheel().advance(UINT64_MAX / 2, due);
+        for (TimerEntry* e : due) {
+            if (e->timer_kind == TimerEntry::Kind::ReceiveTimeout) {
+                e->target->release();
+                delete e;
+            } else {
+                drop_holder(e);
+            }
+        }
+    }
+    std::lock_guard lock(timers_lock_);
+    for (auto& [id, e] : send_timers_) drop_holder(e);
+    send_timers_.clear();
+    return true;
+}
+
+}  // namespace otpp::runtime

@@ -1,0 +1,591 @@
+#include "process.hpp"
+
+#include "current.hpp"
+#include "kernel.hpp"
+
+#include <otpp/error.hpp>
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <typeinfo>
+
+#if defined(OTPP_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace otpp {
+ProcessExit::~ProcessExit() = default;
+}
+
+namespace otpp::runtime {
+
+namespace {
+
+Term exit_message(Pid from, const Term& reason) {
+    return Term::tuple({atoms::EXIT, from, reason});
+}
+
+Term down_message(Ref ref, Pid from, const Term& reason) {
+    return Term::tuple({atoms::DOWN, ref, atoms::process, from, reason});
+}
+
+std::string demangle(const char* mangled) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                               std::free);
+    return status == 0 && out ? std::string(out.get()) : std::string(mangled);
+}
+
+// {exception, <<"Type: what()">>}: the exception's text is copied into a
+// host-owned binary at once, so nothing of a plugin's exception survives it.
+Term exception_reason(const std::type_info* type, const char* what) {
+    std::string text = type ? demangle(type->name()) : std::string("unknown exception");
+    if (what) text += std::string(": ") + what;
+    return Term::tuple({atoms::exception, Term::binary(text)});
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- lifetime
+
+bool Process::try_acquire() noexcept {
+    uint32_t r = refs_.load(std::memory_order_relaxed);
+    while (r != 0)
+        if (refs_.compare_exchange_weak(r, r + 1, std::memory_order_acquire, std::memory_order_relaxed))
+            return true;
+    return false;
+}
+
+void Process::release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) kernel_->table().recycle(this);
+}
+
+void Process::reset_for_spawn(Kernel& kernel, Pid pid) {
+    kernel_ = &kernel;
+    pid_ = pid;
+    inbox_.reset();
+    queued_signals_.store(0, std::memory_order_relaxed);
+    status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
+    mbox_head_ = mbox_tail_ = nullptr;
+    mbox_len_.store(0, std::memory_order_relaxed);
+    context_ = {};
+    caller_ = {};
+    stack_ = {};
+    switch_reason_ = SwitchReason::Yield;
+    reductions_left_ = 0;
+    reductions_.store(0, std::memory_order_relaxed);
+    last_scheduler_.store(-1, std::memory_order_relaxed);
+    body_ = {};
+    stack_size_ = kernel.options().default_stack_size;
+    guard_page_ = false;
+    started_ = false;
+    is_thread_ = false;
+    trap_exit_ = false;
+    exiting_ = false;
+    pending_exit_ = Term();
+    unapplied_ = nullptr;
+    receive_timer_ = nullptr;
+    receive_timer_wheel_ = nullptr;
+    timed_out_ = false;
+    label_ = nullptr;
+    spawned_at_ = {};
+    std::lock_guard lock(info_lock_);
+    links_.clear();
+    monitors_.clear();
+    monitored_by_.clear();
+    registered_name_.reset();
+    module_.clear();
+    module_version_.clear();
+}
+
+// ---------------------------------------------------------------- signals in
+
+bool Process::deliver(Signal* s) noexcept {
+    queued_signals_.fetch_add(1, std::memory_order_relaxed);
+    switch (inbox_.push(s)) {
+        case Inbox::PushResult::Queued:
+            return true;
+        case Inbox::PushResult::QueuedWakeOwner:
+            kernel_->make_runnable(this);
+            return true;
+        case Inbox::PushResult::Closed:
+            break;
+    }
+    queued_signals_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+}
+
+void Process::process_signals() {
+    if (exiting_) throw ProcessExit(pending_exit_);
+    Signal* list = inbox_.take_all();
+    while (list) {
+        Signal* s = list;
+        list = list->next;
+        queued_signals_.fetch_sub(1, std::memory_order_relaxed);
+        if (!apply_signal(s)) {
+            unapplied_ = list;
+            exiting_ = true;
+            throw ProcessExit(pending_exit_);
+        }
+    }
+}
+
+bool Process::remove_link(Pid other) {
+    std::lock_guard lock(info_lock_);
+    auto it = std::find(links_.begin(), links_.end(), other);
+    if (it == links_.end()) return false;
+    *it = links_.back();
+    links_.pop_back();
+    return true;
+}
+
+bool Process::apply_signal(Signal* s) {
+    switch (s->kind) {
+        case SignalKind::Message:
+            append_message(s);
+            return true;
+
+        case SignalKind::Timeout: {
+            auto* e = static_cast<TimerEntry*>(s);
+            if (e == receive_timer_) {
+                timed_out_ = true;
+                receive_timer_ = nullptr;
+            }
+            e->target = nullptr;  // the reference it held is ours: drop it below
+            delete e;
+            release();
+            return true;
+        }
+
+        case SignalKind::Link: {
+            {
+                std::lock_guard lock(info_lock_);
+                if (std::find(links_.begin(), links_.end(), s->from) == links_.end())
+                    links_.push_back(s->from);
+            }
+            delete s;
+            return true;
+        }
+
+        case SignalKind::Unlink:
+            remove_link(s->from);
+            delete s;
+            return true;
+
+        case SignalKind::Monitor: {
+            std::lock_guard lock(info_lock_);
+            monitored_by_.push_back({s->ref, s->from});
+        }
+            delete s;
+            return true;
+
+        case SignalKind::Demonitor: {
+            std::lock_guard lock(info_lock_);
+            std::erase_if(monitored_by_, [&](const MonitorRecord& m) { return m.ref == s->ref; });
+        }
+            delete s;
+            return true;
+
+        case SignalKind::Down: {
+            bool ours;
+            {
+                std::lock_guard lock(info_lock_);
+                ours = std::erase_if(monitors_, [&](const MonitorRecord& m) { return m.ref == s->ref; }) > 0;
+            }
+            if (!ours) {  // demonitored meanwhile: the DOWN must not show up
+                delete s;
+                return true;
+            }
+            s->payload = down_message(s->ref, s->from, s->payload);
+            s->kind = SignalKind::Message;
+            append_message(s);
+            return true;
+        }
+
+        case SignalKind::LinkExit: {
+            if (!remove_link(s->from)) {  // unlinked meanwhile
+                delete s;
+                return true;
+            }
+            if (trap_exit_) {
+                s->payload = exit_message(s->from, s->payload);
+                s->kind = SignalKind::Message;
+                append_message(s);
+                return true;
+            }
+            bool normal = s->payload.is_atom(atoms::normal);
+            if (!normal) pending_exit_ = std::move(s->payload);
+            delete s;
+            return normal;
+        }
+
+        case SignalKind::Exit: {
+            if (s->payload.is_atom(atoms::kill)) {  // untrappable
+                pending_exit_ = atoms::killed;
+                delete s;
+                return false;
+            }
+            if (trap_exit_) {
+                s->payload = exit_message(s->from, s->payload);
+                s->kind = SignalKind::Message;
+                append_message(s);
+                return true;
+            }
+            bool normal = s->payload.is_atom(atoms::normal);
+            if (normal && s->from != pid_) {  // exit(Other, normal) is ignored
+                delete s;
+                return true;
+            }
+            pending_exit_ = std::move(s->payload);
+            delete s;
+            return false;
+        }
+    }
+    delete s;
+    return true;
+}
+
+void Process::append_message(Signal* s) noexcept {
+    s->next = nullptr;
+    s->prev = mbox_tail_;
+    if (mbox_tail_) mbox_tail_->next = s;
+    else mbox_head_ = s;
+    mbox_tail_ = s;
+    mbox_len_.store(mbox_len_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void Process::unlink_message(Signal* s) noexcept {
+    if (s->prev) s->prev->next = s->next;
+    else mbox_head_ = s->next;
+    if (s->next) s->next->prev = s->prev;
+    else mbox_tail_ = s->prev;
+    mbox_len_.store(mbox_len_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------- receive
+
+std::optional<Term> Process::receive(FunctionRef<bool(const Term&)> accept,
+                                     std::chrono::steady_clock::time_point deadline) {
+    consume_reductions(1);
+    process_signals();
+    Signal* scanned = nullptr;  // the last message already rejected by `accept`
+    timed_out_ = false;
+    for (;;) {
+        for (Signal* s = scanned ? scanned->next : mbox_head_; s; s = s->next) {
+            if (accept(s->payload)) {
+                unlink_message(s);
+                Term message = std::move(s->payload);
+                delete s;
+                cancel_receive_timer();
+                return message;
+            }
+            scanned = s;
+        }
+        if (inbox_.has_signals()) {
+            process_signals();
+            continue;
+        }
+        if (timed_out_ || (deadline != std::chrono::steady_clock::time_point::max() &&
+                           std::chrono::steady_clock::now() >= deadline)) {
+            cancel_receive_timer();
+            timed_out_ = false;
+            return std::nullopt;
+        }
+        block(deadline);
+        process_signals();
+    }
+}
+
+void Process::cancel_receive_timer() noexcept {
+    TimerEntry* e = receive_timer_;
+    if (!e) return;
+    receive_timer_ = nullptr;
+    if (receive_timer_wheel_->cancel(e)) {
+        delete e;
+        release();  // the entry's reference on us
+    }
+    // Otherwise it fired: it is on its way to our inbox, and apply_signal()
+    // will see it is no longer the armed one and drop it.
+}
+
+void Process::block(std::chrono::steady_clock::time_point deadline) {
+    using Clock = std::chrono::steady_clock;
+    if (is_thread_) {
+        thread_wake_.word.store(0, std::memory_order_relaxed);
+        if (!inbox_.try_block()) return;
+        status_.store(ProcessStatus::waiting, std::memory_order_relaxed);
+        for (;;) {
+            thread_wake_.wait(0, deadline);
+            if (thread_wake_.word.load(std::memory_order_acquire) != 0) break;
+            if (deadline != Clock::time_point::max() && Clock::now() >= deadline) {
+                if (inbox_.try_unblock()) {
+                    timed_out_ = true;
+                    break;
+                }
+                // A sender got in first and is about to wake us: wait for it.
+                deadline = Clock::time_point::max();
+            }
+        }
+        status_.store(ProcessStatus::running, std::memory_order_relaxed);
+        return;
+    }
+    if (deadline != Clock::time_point::max() && !receive_timer_) {
+        auto* e = new TimerEntry;
+        e->kind = SignalKind::Timeout;
+        e->timer_kind = TimerEntry::Kind::ReceiveTimeout;
+        e->expires_ms = kernel_->to_ms(deadline);
+        e->target = this;
+        acquire();
+        receive_timer_ = e;
+        receive_timer_wheel_ = &current_scheduler()->wheel();
+        receive_timer_wheel_->insert(e);
+    }
+    switch_out(SwitchReason::Block);  // the scheduler does the try_block
+}
+
+// ---------------------------------------------------------------- scheduling
+
+void Process::switch_out(SwitchReason why) {
+    switch_reason_ = why;
+#if defined(OTPP_TSAN)
+    __tsan_switch_to_fiber(tsan_caller_, 0);
+#endif
+    caller_ = std::move(caller_).resume();
+}
+
+void Process::consume_reductions(int32_t n) {
+    if (exiting_) throw ProcessExit(pending_exit_);
+    reductions_left_ -= n;
+    if (reductions_left_ <= 0) yield();
+}
+
+void Process::yield() {
+    if (is_thread_) {
+        process_signals();
+        reductions_left_ = static_cast<int32_t>(kernel_->options().reductions_per_slice);
+        return;
+    }
+    switch_out(SwitchReason::Yield);
+    process_signals();
+}
+
+void Process::die(Term reason) {
+    pending_exit_ = reason;
+    exiting_ = true;
+    throw ProcessExit(std::move(reason));
+}
+
+bool Process::set_trap_exit(bool on) noexcept {
+    std::lock_guard lock(info_lock_);
+    return std::exchange(trap_exit_, on);
+}
+
+// ---------------------------------------------------------------- links, monitors
+
+void Process::send_signal_to(Pid to, SignalKind kind, Term payload, Ref ref) {
+    kernel_->send_signal(to, new Signal(kind, pid_, std::move(payload), ref));
+}
+
+void Process::link(Pid other) {
+    if (other == pid_) return;
+    if (other.node != 0) throw BadArg("link: remote pids need distribution (not enabled)");
+    {
+        std::lock_guard lock(info_lock_);
+        if (std::find(links_.begin(), links_.end(), other) != links_.end()) return;
+        links_.push_back(other);
+    }
+    if (kernel_->send_signal(other, new Signal(SignalKind::Link, pid_))) return;
+    remove_link(other);
+    if (trap_exit_) {
+        append_message(new Signal(SignalKind::Message, other, exit_message(other, atoms::noproc)));
+        return;
+    }
+    die(atoms::noproc);
+}
+
+void Process::unlink(Pid other) {
+    if (other == pid_ || !remove_link(other)) return;
+    send_signal_to(other, SignalKind::Unlink);
+}
+
+Ref Process::monitor(Pid target) {
+    Ref ref = kernel_->make_ref();
+    if (target == pid_) return ref;  // monitoring yourself: nothing will ever fire
+    {
+        std::lock_guard lock(info_lock_);
+        monitors_.push_back({ref, target});
+    }
+    if (!kernel_->send_signal(target, new Signal(SignalKind::Monitor, pid_, Term(), ref))) {
+        {
+            std::lock_guard lock(info_lock_);
+            std::erase_if(monitors_, [&](const MonitorRecord& m) { return m.ref == ref; });
+        }
+        append_message(new Signal(SignalKind::Message, target, down_message(ref, target, atoms::noproc)));
+    }
+    return ref;
+}
+
+bool Process::demonitor(Ref ref, bool flush) {
+    std::optional<Pid> target;
+    {
+        std::lock_guard lock(info_lock_);
+        auto it = std::find_if(monitors_.begin(), monitors_.end(),
+                               [&](const MonitorRecord& m) { return m.ref == ref; });
+        if (it != monitors_.end()) {
+            target = it->other;
+            monitors_.erase(it);
+        }
+    }
+    if (target) send_signal_to(*target, SignalKind::Demonitor, Term(), ref);
+    if (flush) {
+        // A DOWN still in flight is dropped on arrival (the monitor is gone);
+        // only one already in the mailbox needs removing.
+        for (Signal* s = mbox_head_; s;) {
+            Signal* next = s->next;
+            const Term& m = s->payload;
+            if (m.is_tuple(5) && m[0].is_atom(atoms::DOWN) && m[1].is_ref() && m[1].get<Ref>() == ref) {
+                unlink_message(s);
+                delete s;
+            }
+            s = next;
+        }
+    }
+    return target.has_value();
+}
+
+// ---------------------------------------------------------------- names
+
+bool Process::claim_name(Atom name) noexcept {
+    std::lock_guard lock(info_lock_);
+    if (inbox_.closed() || registered_name_) return false;
+    registered_name_ = name;
+    return true;
+}
+
+void Process::drop_name(Atom name) noexcept {
+    std::lock_guard lock(info_lock_);
+    if (registered_name_ == name) registered_name_.reset();
+}
+
+// ---------------------------------------------------------------- body and exit
+
+void Process::run_body() noexcept {
+    Term reason = atoms::normal;
+    try {
+        body_.invoke(body_.object);
+        if (exiting_) reason = pending_exit_;  // a kill was caught by the body and ignored
+    } catch (const ProcessExit& e) {
+        reason = e.reason();
+    } catch (const std::exception& e) {
+        reason = exception_reason(&typeid(e), e.what());
+    } catch (...) {
+        reason = exception_reason(abi::__cxa_current_exception_type(), nullptr);
+    }
+    // The callable was created by the spawner's code (maybe a plugin): destroy
+    // it now, while that code is certainly still loaded.
+    if (body_.destroy) body_.destroy(body_.object);
+    body_ = {};
+    terminate(std::move(reason));
+}
+
+void Process::terminate(Term reason) noexcept {
+    status_.store(ProcessStatus::exiting, std::memory_order_relaxed);
+    exiting_ = true;
+    cancel_receive_timer();
+
+    // From here on every signal sent to us fails at the sender, which then
+    // acts as if we never existed (noproc). What is already queued was sent
+    // while we lived and gets the answer a live process would give.
+    Signal* leftover = inbox_.close();
+    for (Signal* list : {unapplied_, leftover}) {
+        while (list) {
+            Signal* s = list;
+            list = list->next;
+            switch (s->kind) {
+                case SignalKind::Link:
+                    send_signal_to(s->from, SignalKind::LinkExit, reason);
+                    break;
+                case SignalKind::Monitor:
+                    send_signal_to(s->from, SignalKind::Down, reason, s->ref);
+                    break;
+                case SignalKind::Timeout: {
+                    auto* e = static_cast<TimerEntry*>(s);
+                    e->target = nullptr;
+                    delete e;
+                    release();
+                    continue;
+                }
+                default:
+                    break;
+            }
+            delete s;
+        }
+    }
+    unapplied_ = nullptr;
+    queued_signals_.store(0, std::memory_order_relaxed);
+    while (mbox_head_) {
+        Signal* s = mbox_head_;
+        mbox_head_ = s->next;
+        delete s;
+    }
+    mbox_tail_ = nullptr;
+    mbox_len_.store(0, std::memory_order_relaxed);
+
+    std::vector<Pid> links;
+    std::vector<MonitorRecord> monitored_by, monitors;
+    std::optional<Atom> name;
+    {
+        std::lock_guard lock(info_lock_);
+        links.swap(links_);
+        monitored_by.swap(monitored_by_);
+        monitors.swap(monitors_);
+        name = registered_name_;
+    }
+    if (name) kernel_->registry().erase(*name, pid_);
+    for (Pid other : links) send_signal_to(other, SignalKind::LinkExit, reason);
+    for (auto& m : monitored_by) send_signal_to(m.other, SignalKind::Down, reason, m.ref);
+    for (auto& m : monitors) send_signal_to(m.other, SignalKind::Demonitor, Term(), m.ref);
+    pending_exit_ = std::move(reason);
+}
+
+// ---------------------------------------------------------------- info
+
+std::size_t Process::memory_estimate() const noexcept {
+    return sizeof(Process) +
+           (mbox_len_.load(std::memory_order_relaxed) + queued_signals_.load(std::memory_order_relaxed)) *
+               sizeof(Signal) +
+           stack_size_;
+}
+
+ProcessInfo Process::info() const {
+    ProcessInfo out;
+    out.pid = pid_;
+    out.status = status_.load(std::memory_order_relaxed);
+    out.message_queue_len =
+        mbox_len_.load(std::memory_order_relaxed) + queued_signals_.load(std::memory_order_relaxed);
+    out.reductions = reductions_.load(std::memory_order_relaxed);
+    out.memory = memory_estimate();
+    out.stack_size = stack_size_;
+    out.scheduler = last_scheduler_.load(std::memory_order_relaxed);
+    std::lock_guard lock(info_lock_);
+    out.links = links_;
+    for (auto& m : monitors_) out.monitors.push_back(m.other);
+    for (auto& m : monitored_by_) out.monitored_by.push_back(m.other);
+    out.registered_name = registered_name_;
+    out.trap_exit = trap_exit_;
+    if (label_) {
+        out.initial_call = label_;
+    } else if (spawned_at_.file_name()[0]) {
+        out.initial_call = std::string(spawned_at_.function_name()) + " (" + spawned_at_.file_name() + ":" +
+                           std::to_string(spawned_at_.line()) + ")";
+    }
+    out.module = module_;
+    out.module_version = module_version_;
+    return out;
+}
+
+}  // namespace otpp::runtime

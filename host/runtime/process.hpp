@@ -1,0 +1,168 @@
+// The process control block.
+//
+// Ownership and threads
+//   A Process lives in a slot of the ProcessTable at a fixed address for the
+//   whole run (type-stable memory), so a sender can look a pid up without locks:
+//   it takes a reference (refs_ > 0) and then checks the pid still matches.
+//   The slot is reused for a new pid only when the last reference is dropped.
+//
+//   Fields marked [owner] are touched only by the process itself (on its own
+//   fiber, whichever thread that runs on) or by the scheduler while the process
+//   is switched out. Fields marked [info] are written by the owner under
+//   info_lock_ and may be read by any thread under it. Atomics are for anyone.
+#pragma once
+
+#include "futex.hpp"
+#include "inbox.hpp"
+#include "spinlock.hpp"
+
+#include <otpp/process.hpp>
+#include <otpp/process_info.hpp>
+#include <otpp/scoped_process.hpp>
+
+#include <boost/context/fiber.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <source_location>
+#include <vector>
+
+namespace otpp::runtime {
+
+class Kernel;
+class Scheduler;
+struct TimerEntry;
+
+// Why a process switched back to its scheduler.
+enum class SwitchReason : uint8_t { Yield, Block, Exited };
+
+struct MonitorRecord {
+    Ref ref;
+    Pid other;  // the target (in monitors_) or the watcher (in monitored_by_)
+};
+
+class Process {
+public:
+    Process() = default;
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+
+    // --- identity and lifetime (any thread) ---
+    Pid pid() const noexcept { return pid_; }
+    bool try_acquire() noexcept;  // a reference if the slot is in use
+    void acquire() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept;      // the last release frees the slot
+
+    // --- signals (any thread) ---
+    // Queues `s` (taking ownership) and wakes the process if it was waiting.
+    // Returns false if the process is exiting or dead; `s` is then not consumed.
+    bool deliver(Signal* s) noexcept;
+    bool is_alive() const noexcept { return !inbox_.closed(); }
+    ProcessStatus status() const noexcept { return status_.load(std::memory_order_relaxed); }
+
+    // --- the running process's side [owner] ---
+    // Drains the inbox, applying signals; throws ProcessExit if one kills us.
+    void process_signals();
+    // Selective receive with a deadline (steady clock); nullopt on timeout.
+    std::optional<Term> receive(FunctionRef<bool(const Term&)> accept,
+                                std::chrono::steady_clock::time_point deadline);
+    // Counts reductions; yields when the slice is spent.
+    void consume_reductions(int32_t n);
+    void yield();
+    [[noreturn]] void die(Term reason);
+
+    // links / monitors / flags [owner]
+    void link(Pid other);
+    void unlink(Pid other);
+    Ref monitor(Pid target);
+    bool demonitor(Ref ref, bool flush);
+    bool set_trap_exit(bool on) noexcept;
+
+    ProcessInfo info() const;  // any thread
+
+private:
+    friend class Kernel;
+    friend class ProcessTable;
+    friend class Scheduler;
+    friend class ::otpp::ScopedProcess;
+
+    void reset_for_spawn(Kernel& kernel, Pid pid);
+    void run_body() noexcept;        // the fiber's entry, on the process stack
+    void terminate(Term reason) noexcept;  // the exit protocol
+    bool apply_signal(Signal* s);    // false: it kills us (reason in pending_exit_)
+    void append_message(Signal* s) noexcept;
+    void unlink_message(Signal* s) noexcept;
+    void block(std::chrono::steady_clock::time_point deadline);
+    void cancel_receive_timer() noexcept;
+    void switch_out(SwitchReason why);
+    void send_signal_to(Pid to, SignalKind kind, Term payload = Term(), Ref ref = Ref());
+    bool remove_link(Pid other);
+    std::size_t memory_estimate() const noexcept;
+
+    // identity
+    Pid pid_;
+    std::atomic<uint32_t> refs_{0};
+    Kernel* kernel_ = nullptr;
+
+    // signals
+    Inbox inbox_;
+    std::atomic<uint32_t> queued_signals_{0};  // in the inbox, for info
+    std::atomic<ProcessStatus> status_{ProcessStatus::runnable};
+
+    // [owner] mailbox: messages already taken from the inbox, oldest first
+    Signal* mbox_head_ = nullptr;
+    Signal* mbox_tail_ = nullptr;
+    std::atomic<uint32_t> mbox_len_{0};  // atomic only so info() can read it
+
+    // [owner] execution
+    boost::context::fiber context_;  // saved context while switched out
+    boost::context::fiber caller_;   // the scheduler to return to while running
+    boost::context::stack_context stack_{};
+    SwitchReason switch_reason_ = SwitchReason::Yield;
+    int32_t reductions_left_ = 0;
+    std::atomic<uint64_t> reductions_{0};
+    std::atomic<int> last_scheduler_{-1};
+    detail::ProcessBody body_{};
+    std::size_t stack_size_ = 0;
+    bool guard_page_ = false;
+    bool started_ = false;
+    bool is_thread_ = false;  // a ScopedProcess: wake its thread, not a fiber
+    Futex thread_wake_;
+#if defined(OTPP_TSAN)
+    void* tsan_fiber_ = nullptr;
+    void* tsan_caller_ = nullptr;
+#endif
+
+    // [owner] exit state
+    bool trap_exit_ = false;
+    bool exiting_ = false;
+    Term pending_exit_;            // the reason, once a signal decided we die
+    Signal* unapplied_ = nullptr;  // signals drained but not applied when we died
+
+    // [owner] receive timeout
+    TimerEntry* receive_timer_ = nullptr;
+    class TimerWheel* receive_timer_wheel_ = nullptr;
+    bool timed_out_ = false;
+
+    // [info]
+    mutable Spinlock info_lock_;
+    std::vector<Pid> links_;
+    std::vector<MonitorRecord> monitors_;      // ours, on others
+    std::vector<MonitorRecord> monitored_by_;  // others', on us
+    std::optional<Atom> registered_name_;
+    const char* label_ = nullptr;
+    std::source_location spawned_at_;
+
+public:
+    // [info] The behaviour module this process runs (set by behaviours and the
+    // code server; empty for plain functions).
+    std::string module_;
+    std::string module_version_;
+
+    // Registry support (Kernel only).
+    bool claim_name(Atom name) noexcept;
+    void drop_name(Atom name) noexcept;
+};
+
+}  // namespace otpp::runtime

@@ -1,0 +1,173 @@
+#include "scheduler.hpp"
+
+#include "current.hpp"
+#include "kernel.hpp"
+#include "process.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#if defined(OTPP_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace otpp::runtime {
+
+Scheduler::Scheduler(Kernel& kernel, int index, uint64_t now_ms)
+    : kernel_(kernel), index_(index), wheel_(now_ms) {}
+
+std::thread Scheduler::start_thread() {
+    uint32_t epoch = epoch_.load();
+    return std::thread([this, epoch] { loop(epoch); });
+}
+
+std::thread Scheduler::replace_thread() {
+    uint32_t epoch = epoch_.fetch_add(1) + 1;
+    return std::thread([this, epoch] { loop(epoch); });
+}
+
+void Scheduler::notify() noexcept {
+    if (wake_.word.exchange(1, std::memory_order_acq_rel) == 0) wake_.wake_one();
+}
+
+void Scheduler::loop(uint32_t epoch) {
+    set_current_scheduler(this);
+    while (!kernel_.stopping() && epoch_.load(std::memory_order_acquire) == epoch) {
+        Process* p = next_process();
+        if (!p) {
+            park();
+            continue;
+        }
+        run(p, epoch);
+    }
+    set_current_scheduler(nullptr);
+}
+
+Process* Scheduler::next_process() {
+    ++picks_;
+    if ((picks_ & 31) == 0) fire_timers();
+    Process* p = nullptr;
+    if (picks_ % 61 == 0) p = kernel_.global_queue().pop();
+    if (!p) p = queue_.pop();
+    if (!p) {
+        fire_timers();
+        p = queue_.pop();
+    }
+    if (!p) p = kernel_.global_queue().pop();
+    if (!p) p = steal();
+    return p;
+}
+
+Process* Scheduler::steal() {
+    auto& all = kernel_.schedulers();
+    std::size_t n = all.size();
+    for (std::size_t i = 1; i < n; ++i) {
+        Scheduler& victim = *all[(static_cast<std::size_t>(index_) + i) % n];
+        stolen_.clear();
+        if (victim.queue().steal_half(stolen_) == 0) continue;
+        for (std::size_t k = 1; k < stolen_.size(); ++k) queue_.push(stolen_[k]);
+        return stolen_[0];
+    }
+    return nullptr;
+}
+
+void Scheduler::park() {
+    parked_.store(true, std::memory_order_seq_cst);
+    kernel_.idle_schedulers().fetch_add(1, std::memory_order_seq_cst);
+    // Dekker with make_runnable(): it pushes then reads the idle count; we
+    // publish the idle count then look at the queues. One of us sees the other.
+    bool work = queue_.size() > 0 || kernel_.global_queue().size() > 0;
+    if (!work) {
+        for (auto& s : kernel_.schedulers())
+            if (s.get() != this && s->queue().size() > 0) work = true;
+    }
+    if (!work && !kernel_.stopping()) {
+        auto deadline = wheel_.size() > 0
+                            ? std::chrono::steady_clock::now() + std::chrono::milliseconds(1)
+                            : std::chrono::steady_clock::time_point::max();
+        wake_.wait(0, deadline);
+    }
+    wake_.word.store(0, std::memory_order_relaxed);
+    kernel_.idle_schedulers().fetch_sub(1, std::memory_order_seq_cst);
+    parked_.store(false, std::memory_order_relaxed);
+    fire_timers();
+}
+
+void Scheduler::fire_timers() {
+    if (wheel_.size() == 0) return;
+    due_.clear();
+    wheel_.advance(kernel_.now_ms(), due_);
+    for (TimerEntry* e : due_) kernel_.fire(e);
+}
+
+void Scheduler::run(Process* p, uint32_t epoch) {
+    running_.store(p, std::memory_order_relaxed);
+    p->status_.store(ProcessStatus::running, std::memory_order_relaxed);
+    p->last_scheduler_.store(index_, std::memory_order_relaxed);
+    const int32_t budget = static_cast<int32_t>(kernel_.options().reductions_per_slice);
+    p->reductions_left_ = budget;
+    set_current_process(p);
+
+    if (!p->started_) {
+        p->started_ = true;
+        p->context_ = boost::context::fiber(
+            std::allocator_arg, ArenaStackAllocator(kernel_.stacks(), p->stack_size_, p->guard_page_, &p->stack_),
+            [p](boost::context::fiber&& caller) {
+                p->caller_ = std::move(caller);
+                p->run_body();
+                p->switch_reason_ = SwitchReason::Exited;
+#if defined(OTPP_TSAN)
+                __tsan_switch_to_fiber(p->tsan_caller_, 0);
+#endif
+                return std::move(p->caller_);
+            });
+#if defined(OTPP_TSAN)
+        p->tsan_fiber_ = __tsan_create_fiber(0);
+#endif
+    }
+#if defined(OTPP_TSAN)
+    p->tsan_caller_ = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(p->tsan_fiber_, 0);
+#endif
+    p->context_ = std::move(p->context_).resume();
+
+    set_current_process(nullptr);
+    if (epoch_.load(std::memory_order_relaxed) == epoch) {  // else a replacement owns the stats
+        running_.store(nullptr, std::memory_order_relaxed);
+        switches_.fetch_add(1, std::memory_order_relaxed);
+    }
+    int32_t used = budget - p->reductions_left_;
+    p->reductions_.store(p->reductions_.load(std::memory_order_relaxed) + static_cast<uint64_t>(used > 0 ? used : 0),
+                         std::memory_order_relaxed);
+
+    if (p->switch_reason_ != SwitchReason::Exited && !StackArena::intact(p->stack_)) {
+        std::fprintf(stderr, "otpp: fatal: process %s overflowed its %zu-byte stack "
+                             "(spawn it with a larger SpawnOptions::stack_size)\n",
+                     Term(p->pid()).to_string().c_str(), p->stack_size_);
+        std::abort();
+    }
+
+    switch (p->switch_reason_) {
+        case SwitchReason::Yield:
+            p->status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
+            if (queue_.push(p) > 0) kernel_.wake_idle_scheduler();
+            break;
+        case SwitchReason::Block:
+            // Only now, with its context saved, may the process be woken.
+            p->status_.store(ProcessStatus::waiting, std::memory_order_relaxed);
+            if (!p->inbox_.try_block()) {
+                p->status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
+                queue_.push(p);
+            }
+            break;
+        case SwitchReason::Exited:
+#if defined(OTPP_TSAN)
+            __tsan_destroy_fiber(p->tsan_fiber_);
+            p->tsan_fiber_ = nullptr;
+#endif
+            kernel_.process_exited(p);
+            break;
+    }
+}
+
+}  // namespace otpp::runtime

@@ -1,0 +1,121 @@
+// Scheduling: reductions, fairness, and nobody starves behind a process that
+// never yields.
+#include "support.hpp"
+
+#include <atomic>
+
+using namespace otpp;
+using namespace otpp::test;
+
+namespace {
+
+// Counts timer-driven ticks: the process sleeps 1 ms per round and reports.
+Pid ticker(Pid report_to, int rounds) {
+    return spawn([report_to, rounds] {
+        for (int i = 0; i < rounds; ++i) sleep_for(1ms);
+        send(report_to, Atom("ticked"));
+    });
+}
+
+void run_non_yielding_test(unsigned schedulers) {
+    Runtime runtime(RuntimeOptions{.schedulers = schedulers, .stuck_after = std::chrono::milliseconds(20)});
+    ScopedProcess me;
+    std::atomic<bool> stop{false};
+    Pid hog = spawn([&stop] {
+        // Plain C++: no yield_point, no receive.
+        while (!stop.load(std::memory_order_relaxed)) {}
+    });
+    // Give the hog a scheduler thread first.
+    sleep_for(30ms);
+    // A timer-driven process must keep making progress...
+    ticker(self(), 20);
+    auto got = receive(patience);
+    // ...and so must a process woken by a message.
+    Pid parent = self();
+    Pid echo = spawn([parent] { send(parent, receive()); });
+    send(echo, Atom("ping"));
+    auto pong = receive(patience);
+    stop = true;
+    REQUIRE(got.has_value());
+    CHECK(*got == Term(Atom("ticked")));
+    REQUIRE(pong.has_value());
+    CHECK(*pong == Term(Atom("ping")));
+    CHECK(runtime.stats().replacement_threads >= (schedulers == 1 ? 1u : 0u));
+    (void)hog;
+}
+
+}  // namespace
+
+TEST_CASE("a non-yielding process does not stop timer-driven processes (1 scheduler)",
+          "[scheduler][starvation]") {
+    run_non_yielding_test(1);
+}
+
+TEST_CASE("a non-yielding process does not stop timer-driven processes (2 schedulers)",
+          "[scheduler][starvation]") {
+    run_non_yielding_test(2);
+}
+
+TEST_CASE("two processes that yield via reductions share one scheduler", "[scheduler][reductions]") {
+    Runtime runtime(RuntimeOptions{.schedulers = 1, .max_replacement_threads = 0});
+    ScopedProcess me;
+    Pid parent = self();
+    std::atomic<uint64_t> a{0}, b{0};
+    std::atomic<bool> stop{false};
+    auto spin = [&stop](std::atomic<uint64_t>& counter) {
+        while (!stop.load(std::memory_order_relaxed)) {
+            counter.fetch_add(1, std::memory_order_relaxed);
+            yield_point();
+        }
+    };
+    Pid pa = spawn([&] { spin(a); });
+    Pid pb = spawn([&] { spin(b); });
+    // With no replacement threads, only preemption at yield points lets both
+    // (and this check) run: wait until both made progress.
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    while ((a.load() < 100000 || b.load() < 100000) && std::chrono::steady_clock::now() < deadline)
+        sleep_for(5ms);
+    CHECK(a.load() >= 100000);
+    CHECK(b.load() >= 100000);
+    stop = true;
+    (void)parent;
+    (void)pa;
+    (void)pb;
+}
+
+TEST_CASE("reductions are counted", "[scheduler][reductions]") {
+    Runtime runtime(RuntimeOptions{.schedulers = 2});
+    ScopedProcess me;
+    Pid parent = self();
+    Pid p = spawn([parent] {
+        for (int i = 0; i < 10000; ++i) yield_point();
+        send(parent, Atom("done"));
+        receive();
+    });
+    auto m = receive(patience);
+    REQUIRE(m.has_value());
+    auto info = runtime.process_info(p);
+    REQUIRE(info.has_value());
+    CHECK(info->reductions >= 10000);
+    exit(p, atoms::kill);
+}
+
+TEST_CASE("shutdown kills and unwinds every process", "[scheduler]") {
+    std::atomic<int> unwound{0};
+    {
+        Runtime runtime(RuntimeOptions{.schedulers = 2});
+        struct Guard {
+            std::atomic<int>* n;
+            ~Guard() { ++*n; }
+        };
+        for (int i = 0; i < 100; ++i)
+            spawn([&unwound] {
+                Guard g{&unwound};
+                receive();
+            });
+        // Let them all reach receive.
+        ScopedProcess me;
+        sleep_for(50ms);
+    }
+    CHECK(unwound == 100);
+}
