@@ -90,7 +90,10 @@ void Kernel::make_runnable(Process* p) noexcept {
 }
 
 void Kernel::wake_idle_scheduler() noexcept {
-    if (idle_.load(std::memory_order_seq_cst) == 0) return;
+    // Pairs with the fence in Scheduler::park(): our queue push (a plain store
+    // under a spinlock) must be visible before we read the idle count.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (idle_.load(std::memory_order_relaxed) == 0) return;
     for (auto& s : schedulers_) {
         if (s->parked()) {
             s->notify();

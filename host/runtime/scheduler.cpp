@@ -23,6 +23,9 @@ std::thread Scheduler::start_thread() {
 
 std::thread Scheduler::replace_thread() {
     uint32_t epoch = epoch_.fetch_add(1) + 1;
+    // The stuck thread no longer reports here (it checks the epoch), so the
+    // stats start afresh with the new thread.
+    running_.store(nullptr, std::memory_order_relaxed);
     return std::thread([this, epoch] { loop(epoch); });
 }
 
@@ -74,6 +77,7 @@ Process* Scheduler::steal() {
 void Scheduler::park() {
     parked_.store(true, std::memory_order_seq_cst);
     kernel_.idle_schedulers().fetch_add(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     // Dekker with make_runnable(): it pushes then reads the idle count; we
     // publish the idle count then look at the queues. One of us sees the other.
     bool work = queue_.size() > 0 || kernel_.global_queue().size() > 0;
