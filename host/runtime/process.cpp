@@ -8,6 +8,7 @@
 #include <cxxabi.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -120,7 +121,7 @@ bool Process::deliver(Signal* s) noexcept {
 }
 
 void Process::process_signals() {
-    if (exiting_) throw ProcessExit(pending_exit_);
+    if (exiting_) rethrow_exit();
     Signal* list = inbox_.take_all();
     while (list) {
         Signal* s = list;
@@ -129,6 +130,7 @@ void Process::process_signals() {
         if (!apply_signal(s)) {
             unapplied_ = list;
             exiting_ = true;
+            exit_throws_ = 1;
             throw ProcessExit(pending_exit_);
         }
     }
@@ -358,7 +360,7 @@ void Process::switch_out(SwitchReason why) {
 }
 
 void Process::consume_reductions(int32_t n) {
-    if (exiting_) throw ProcessExit(pending_exit_);
+    if (exiting_) rethrow_exit();
     reductions_left_ -= n;
     if (reductions_left_ <= 0) yield();
 }
@@ -376,7 +378,25 @@ void Process::yield() {
 void Process::die(Term reason) {
     pending_exit_ = reason;
     exiting_ = true;
+    exit_throws_ = 1;
     throw ProcessExit(std::move(reason));
+}
+
+void Process::rethrow_exit() {
+    if (exit_throws_++ == 0 || is_thread_) throw ProcessExit(pending_exit_);
+    // The body caught its ProcessExit and carried on. Erlang exits cannot be
+    // caught, so neither can ours: finish the exit protocol here, then leave
+    // this stack for good. Its remaining frames are never unwound (their
+    // destructors do not run and the stack is not reused): a leak that the
+    // log names, in exchange for the guarantee that a kill kills.
+    std::fprintf(stderr,
+                 "otpp: process %s swallowed its exit (catch (...) without rethrow); "
+                 "it is cut loose without unwinding its stack\n",
+                 Term(pid_).to_string().c_str());
+    if (body_.destroy) body_ = {};  // its frames still use it: leak it with them
+    terminate(pending_exit_);
+    switch_out(SwitchReason::Abandoned);
+    std::abort();  // never resumed
 }
 
 bool Process::set_trap_exit(bool on) noexcept {

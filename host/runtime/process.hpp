@@ -35,7 +35,9 @@ class Scheduler;
 struct TimerEntry;
 
 // Why a process switched back to its scheduler.
-enum class SwitchReason : uint8_t { Yield, Block, Exited };
+// Abandoned: the process swallowed its own exit (catch (...) without rethrow)
+// and was cut loose without unwinding; see Process::rethrow_exit().
+enum class SwitchReason : uint8_t { Yield, Block, Exited, Abandoned };
 
 struct MonitorRecord {
     Ref ref;
@@ -71,6 +73,8 @@ public:
     void consume_reductions(int32_t n);
     void yield();
     [[noreturn]] void die(Term reason);
+    // Called where a dying process shows up again after its ProcessExit.
+    [[noreturn]] void rethrow_exit();
 
     // links / monitors / flags [owner]
     void link(Pid other);
@@ -137,6 +141,7 @@ private:
     // [owner] exit state
     bool trap_exit_ = false;
     bool exiting_ = false;
+    uint8_t exit_throws_ = 0;
     Term pending_exit_;            // the reason, once a signal decided we die
     Signal* unapplied_ = nullptr;  // signals drained but not applied when we died
 

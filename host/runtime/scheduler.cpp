@@ -144,7 +144,8 @@ void Scheduler::run(Process* p, uint32_t epoch) {
     p->reductions_.store(p->reductions_.load(std::memory_order_relaxed) + static_cast<uint64_t>(used > 0 ? used : 0),
                          std::memory_order_relaxed);
 
-    if (p->switch_reason_ != SwitchReason::Exited && !StackArena::intact(p->stack_)) {
+    if (p->switch_reason_ != SwitchReason::Exited && p->switch_reason_ != SwitchReason::Abandoned &&
+        !StackArena::intact(p->stack_)) {
         std::fprintf(stderr, "otpp: fatal: process %s overflowed its %zu-byte stack "
                              "(spawn it with a larger SpawnOptions::stack_size)\n",
                      Term(p->pid()).to_string().c_str(), p->stack_size_);
@@ -164,6 +165,11 @@ void Scheduler::run(Process* p, uint32_t epoch) {
                 queue_.push(p);
             }
             break;
+        case SwitchReason::Abandoned:
+            // Destroying the suspended fiber would unwind it (Boost's
+            // forced_unwind), which the body's catch (...) would swallow again.
+            new boost::context::fiber(std::move(p->context_));  // NOLINT: leaked on purpose
+            [[fallthrough]];
         case SwitchReason::Exited:
 #if defined(OTPP_TSAN)
             __tsan_destroy_fiber(p->tsan_fiber_);
