@@ -82,7 +82,7 @@ private:
     std::chrono::steady_clock::time_point epoch_;
     ProcessTable table_;
     Registry registry_;
-    StackArena stacks_;
+    StackArena stacks_{options_.stack_canaries};
     RunQueue global_;
     std::vector<std::unique_ptr<Scheduler>> schedulers_;
     std::atomic<int> idle_{0};

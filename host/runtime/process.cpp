@@ -353,6 +353,7 @@ void Process::block(std::chrono::steady_clock::time_point deadline) {
 
 void Process::switch_out(SwitchReason why) {
     switch_reason_ = why;
+    switch_sp_ = __builtin_frame_address(0);
 #if defined(OTPP_TSAN)
     __tsan_switch_to_fiber(tsan_caller_, 0);
 #endif

@@ -124,6 +124,7 @@ private:
     boost::context::fiber caller_;   // the scheduler to return to while running
     boost::context::stack_context stack_{};
     SwitchReason switch_reason_ = SwitchReason::Yield;
+    const void* switch_sp_ = nullptr;  // where the stack was at the last switch
     int32_t reductions_left_ = 0;
     std::atomic<uint64_t> reductions_{0};
     std::atomic<int> last_scheduler_{-1};

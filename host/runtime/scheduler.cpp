@@ -145,7 +145,7 @@ void Scheduler::run(Process* p, uint32_t epoch) {
                          std::memory_order_relaxed);
 
     if (p->switch_reason_ != SwitchReason::Exited && p->switch_reason_ != SwitchReason::Abandoned &&
-        !StackArena::intact(p->stack_)) {
+        !kernel_.stacks().intact(p->stack_, p->switch_sp_)) {
         std::fprintf(stderr, "otpp: fatal: process %s overflowed its %zu-byte stack "
                              "(spawn it with a larger SpawnOptions::stack_size)\n",
                      Term(p->pid()).to_string().c_str(), p->stack_size_);

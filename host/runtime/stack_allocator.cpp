@@ -53,7 +53,7 @@ boost::context::stack_context StackArena::allocate(std::size_t size, bool guard_
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (base == MAP_FAILED) throw std::bad_alloc();
         mprotect(base, kPage, PROT_NONE);
-        std::memcpy(static_cast<char*>(base) + kPage, &kCanary, sizeof kCanary);
+        if (canaries_) std::memcpy(static_cast<char*>(base) + kPage, &kCanary, sizeof kCanary);
         sctx.size = usable;
         sctx.sp = static_cast<char*>(base) + len;
         reserved_.fetch_add(len, std::memory_order_relaxed);
@@ -69,7 +69,7 @@ boost::context::stack_context StackArena::allocate(std::size_t size, bool guard_
         bottom = cls.free.back();
         cls.free.pop_back();
     }
-    std::memcpy(bottom, &kCanary, sizeof kCanary);
+    if (canaries_) std::memcpy(bottom, &kCanary, sizeof kCanary);
     sctx.size = stack_size;
     sctx.sp = static_cast<char*>(bottom) + stack_size;
     in_use_.fetch_add(1, std::memory_order_relaxed);
@@ -90,7 +90,12 @@ void StackArena::deallocate(boost::context::stack_context& sctx) noexcept {
     cls.free.push_back(static_cast<char*>(sctx.sp) - sctx.size);
 }
 
-bool StackArena::intact(const boost::context::stack_context& sctx) noexcept {
+bool StackArena::intact(const boost::context::stack_context& sctx, const void* sp) const noexcept {
+    auto* top = static_cast<const char*>(sctx.sp);
+    auto* bottom = top - sctx.size;
+    auto* at = static_cast<const char*>(sp);
+    if (at && (at <= bottom || at > top)) return false;
+    if (!canaries_) return true;
     uint64_t word;
     std::memcpy(&word, static_cast<const char*>(sctx.sp) - sctx.size, sizeof word);
     return word == kCanary;

@@ -7,11 +7,17 @@
 // are ever resident. Freed stacks go on a LIFO free list and are reused warm.
 //
 // Overflow protection: a guard page per stack would cost two mappings per
-// stack and hit max_map_count at ~32k processes, so arena stacks carry a canary
-// word at their lowest address instead; the scheduler checks it every time a
-// process switches out and aborts with the pid if it was overwritten (a
-// detected overflow, not a silent corruption). Stacks larger than 1 MiB, or
-// asked for with `guard_page`, get their own mapping with a PROT_NONE guard.
+// stack and hit max_map_count at ~32k processes. Instead:
+//   - every time a process switches out, the scheduler checks that its stack
+//     pointer is still inside its stack (free: one comparison);
+//   - with RuntimeOptions::stack_canaries, a canary word at the lowest address
+//     of each stack is checked too, catching overflows that unwound before the
+//     switch. It costs one resident page per process (the bottom page is
+//     touched), so it is off by default and on in the test suite;
+//   - stacks larger than 1 MiB, or asked for with SpawnOptions::guard_page, get
+//     their own mapping with a PROT_NONE guard page.
+// A detected overflow aborts the host with the pid: memory next to the stack
+// may be corrupt, so carrying on would be worse.
 //
 // Thread-safe: allocate/deallocate may be called from any thread.
 #pragma once
@@ -33,7 +39,7 @@ public:
     static constexpr std::size_t kMaxArenaStack = 1024 * 1024;
     static constexpr uint64_t kCanary = 0x6f7470705f737461ULL;  // "otpp_sta"
 
-    StackArena() = default;
+    explicit StackArena(bool canaries) : canaries_(canaries) {}
     StackArena(const StackArena&) = delete;
     StackArena& operator=(const StackArena&) = delete;
     ~StackArena();
@@ -42,8 +48,9 @@ public:
     boost::context::stack_context allocate(std::size_t size, bool guard_page = false);
     void deallocate(boost::context::stack_context& sctx) noexcept;
 
-    // False if the canary at the bottom of an arena stack was overwritten.
-    static bool intact(const boost::context::stack_context& sctx) noexcept;
+    // False if `sp` (a stack pointer seen at a switch) lies outside the stack,
+    // or canaries are on and the one at the bottom was overwritten.
+    bool intact(const boost::context::stack_context& sctx, const void* sp) const noexcept;
 
     std::size_t reserved_bytes() const noexcept { return reserved_.load(std::memory_order_relaxed); }
     std::size_t stacks_in_use() const noexcept { return in_use_.load(std::memory_order_relaxed); }
@@ -61,6 +68,7 @@ private:
     std::array<SizeClass, kClasses> classes_;
     std::atomic<std::size_t> reserved_{0};
     std::atomic<std::size_t> in_use_{0};
+    const bool canaries_;
 };
 
 // The allocator object Boost.Context copies into each fiber.

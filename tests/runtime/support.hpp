@@ -19,7 +19,7 @@ inline constexpr Timeout patience = 10s;
 
 struct RuntimeFixture {
     explicit RuntimeFixture(unsigned schedulers = 2)
-        : runtime(RuntimeOptions{.schedulers = schedulers}) {}
+        : runtime(RuntimeOptions{.schedulers = schedulers, .stack_canaries = true}) {}
     Runtime runtime;
     ScopedProcess me;
 

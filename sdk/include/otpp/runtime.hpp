@@ -25,6 +25,9 @@ struct RuntimeOptions {
     unsigned schedulers = 0;
     // Default fiber stack per process (see SpawnOptions::stack_size).
     std::size_t default_stack_size = 64 * 1024;
+    // Check a canary word at the bottom of every stack at every switch (see
+    // host/runtime/stack_allocator.hpp). Costs one resident page per process.
+    bool stack_canaries = false;
     // Reductions a process may use before it is put back in its run queue.
     uint32_t reductions_per_slice = 4000;
     // A scheduler thread that has run one process this long without a switch is
