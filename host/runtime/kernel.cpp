@@ -79,6 +79,7 @@ void Kernel::make_runnable(Process* p) noexcept {
         return;
     }
     p->status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
+    p->prefetch_context();
     if (Scheduler* s = current_scheduler()) {
         // Keep the woken process next to its waker (message-passing locality);
         // call in another scheduler only when there is more than one thing to do.

@@ -85,6 +85,19 @@ public:
 
     ProcessInfo info() const;  // any thread
 
+    // Warms the cache lines a resume will touch (the registers saved on the
+    // process's stack). Called by whoever makes it runnable, so the load
+    // overlaps with the waker's own work instead of stalling the switch.
+    void prefetch_context() const noexcept {
+#if !defined(BOOST_USE_UCONTEXT)
+        // With the fcontext backend a suspended fiber is exactly its saved stack pointer.
+        static_assert(sizeof(boost::context::fiber) == sizeof(void*));
+        const char* sp = *reinterpret_cast<const char* const*>(&context_);
+        if (sp)
+            for (int line = 0; line < 4; ++line) __builtin_prefetch(sp + 64 * line);
+#endif
+    }
+
 private:
     friend class Kernel;
     friend class ProcessTable;
