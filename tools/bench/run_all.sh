@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every benchmark with the sizes the issues compare against the BEAM and CAF.
+# Usage: tools/bench/run_all.sh path/to/otpp-bench
+set -euo pipefail
+bench=${1:?path to otpp-bench}
+"$bench" spawn 1000000 2
+"$bench" pingpong 1000000
+"$bench" ring 1000 10000000
+"$bench" ring 100000 10000000
