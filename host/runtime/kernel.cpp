@@ -116,7 +116,12 @@ Ref Kernel::make_ref() noexcept { return Ref{0, next_ref_.fetch_add(1, std::memo
 
 // ---------------------------------------------------------------- time and timers
 
-uint64_t Kernel::now_ms() const noexcept { return to_ms(std::chrono::steady_clock::now()); }
+// The wheel advances to the last *completed* millisecond (floor) while
+// deadlines round up (to_ms), so a timer never fires early.
+uint64_t Kernel::now_ms() const noexcept {
+    auto t = std::chrono::steady_clock::now();
+    return t <= epoch_ ? 0 : static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(t - epoch_).count());
+}
 
 uint64_t Kernel::to_ms(std::chrono::steady_clock::time_point t) const noexcept {
     if (t <= epoch_) return 0;
@@ -130,7 +135,7 @@ Ref Kernel::send_after(std::chrono::milliseconds delay, Pid to_pid, std::optiona
     auto* e = new TimerEntry;
     e->kind = SignalKind::Message;
     e->timer_kind = TimerEntry::Kind::SendAfter;
-    e->expires_ms = now_ms() + static_cast<uint64_t>(delay.count());
+    e->expires_ms = to_ms(std::chrono::steady_clock::now() + delay);
     e->to_pid = to_pid;
     e->to_name = to_name;
     e->payload = std::move(msg);
@@ -171,7 +176,7 @@ std::optional<std::chrono::milliseconds> Kernel::cancel_timer(Ref ref) {
     // send_after timers are not on any hot path).
     drop_holder(e);
     if (!cancelled) return std::nullopt;
-    uint64_t now = now_ms();
+    uint64_t now = to_ms(std::chrono::steady_clock::now());
     return std::chrono::milliseconds(expires > now ? expires - now : 0);
 }
 

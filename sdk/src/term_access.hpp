@@ -43,7 +43,7 @@ struct TermAccess {
 
     // The list's tail slot and its proper elements (t must be a List).
     static const Term& list_tail(const Term& t) noexcept { return t.list_tail(); }
-    static const Term* list_elements(const Term& t) noexcept { return t.data_terms() + 1; }
+    static const Term* list_elements(const Term& t) noexcept { return t.box_terms() + 1; }
     static const Term* tuple_elements(const Term& t) noexcept { return t.data_terms(); }
     static const MapEntry* map_entries(const Term& t) noexcept {
         return t.p_.box ? map_entries(t.p_.box) : nullptr;

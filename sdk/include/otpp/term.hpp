@@ -251,13 +251,13 @@ public:
         if (kind_ != TermKind::Tuple && kind_ != TermKind::List && kind_ != TermKind::Nil)
             detail::throw_bad_kind("tuple or list", *this);
         if (i >= aux_ || kind_ == TermKind::Nil) detail::throw_bad_index(*this, i);
-        return data_terms()[i + (kind_ == TermKind::List ? 1 : 0)];
+        return box_terms()[i + (kind_ == TermKind::List ? 1 : 0)];  // i < size: a box exists
     }
     // Tuple elements, or a list's proper part ([] gives an empty span). BadArg otherwise.
     std::span<const Term> elements() const {
         switch (kind_) {
             case TermKind::Tuple: return {data_terms(), aux_};
-            case TermKind::List: return {data_terms() + 1, aux_};
+            case TermKind::List: return {box_terms() + 1, aux_};
             case TermKind::Nil: return {};
             default: detail::throw_bad_kind("tuple or list", *this);
         }
@@ -295,8 +295,8 @@ public:
     // Consistent with ==. Immediates are hashed inline.
     std::size_t hash() const noexcept {
         if (!is_boxed_kind() || p_.box == nullptr)
-            return detail::mix_hash(p_.bits ^ (static_cast<std::uint64_t>(aux_) << 8) ^
-                                    static_cast<std::uint64_t>(kind_) * 0x9E3779B97F4A7C15ull);
+            return detail::mix_hash(
+                p_.bits + detail::mix_hash((static_cast<std::uint64_t>(aux_) << 8) | static_cast<std::uint64_t>(kind_)));
         return detail::hash_slow(*this);
     }
 
@@ -359,14 +359,14 @@ private:
     const std::byte* data_raw() const noexcept {
         return reinterpret_cast<const std::byte*>(p_.box) + sizeof(detail::Box);
     }
-    const Term* data_terms() const noexcept {
-        return p_.box ? std::launder(reinterpret_cast<const Term*>(data_raw())) : nullptr;
-    }
+    // Precondition: p_.box != nullptr (non-empty tuple, any list).
+    const Term* box_terms() const noexcept { return std::launder(reinterpret_cast<const Term*>(data_raw())); }
+    const Term* data_terms() const noexcept { return p_.box ? box_terms() : nullptr; }
     const char* data_bytes() const noexcept {
         return p_.box ? reinterpret_cast<const char*>(data_raw()) : "";
     }
     // Precondition: kind_ == List (lists always have a box).
-    const Term& list_tail() const noexcept { return data_terms()[0]; }
+    const Term& list_tail() const noexcept { return box_terms()[0]; }
 
     std::int64_t int_unchecked() const noexcept { return p_.i; }
 
