@@ -100,7 +100,8 @@ void nobody_starves(Runtime& runtime) {
     auto reply = receive(10s);
     check(reply && *reply == Term(Atom("still_responsive")), "request/reply still works");
     stop = true;
-    (void)hog;
+    Ref hog_ref = monitor(hog);  // `stop` lives on this frame: wait for the hog to be gone
+    receive(match::tuple(atoms::DOWN, hog_ref, match::_, match::_, match::_));
 }
 
 void kill_a_loop() {

@@ -218,7 +218,9 @@ bool Kernel::shutdown(std::chrono::milliseconds grace) {
     if (shut_down_) return clean_;
     shut_down_ = true;
     table_.for_each([](Process& p) {
-        if (!p.is_thread_) p.deliver(new Signal(SignalKind::Exit, Pid{}, atoms::kill));
+        if (p.is_thread_) return;
+        auto* kill = new Signal(SignalKind::Exit, Pid{}, atoms::kill);
+        if (!p.deliver(kill)) delete kill;  // already exiting
     });
     auto deadline = std::chrono::steady_clock::now() + grace;
     std::size_t threads_left = 0;

@@ -1,6 +1,7 @@
 #include "process.hpp"
 
 #include "current.hpp"
+#include "fiber_switch.hpp"
 #include "kernel.hpp"
 
 #include <otpp/error.hpp>
@@ -14,9 +15,6 @@
 #include <mutex>
 #include <typeinfo>
 
-#if defined(OTPP_TSAN)
-#include <sanitizer/tsan_interface.h>
-#endif
 
 namespace otpp {
 ProcessExit::~ProcessExit() = default;
@@ -354,10 +352,9 @@ void Process::block(std::chrono::steady_clock::time_point deadline) {
 void Process::switch_out(SwitchReason why) {
     switch_reason_ = why;
     switch_sp_ = __builtin_frame_address(0);
-#if defined(OTPP_TSAN)
-    __tsan_switch_to_fiber(tsan_caller_, 0);
-#endif
+    fiber_switch::leave_process(sanitizer_, why == SwitchReason::Abandoned);
     caller_ = std::move(caller_).resume();
+    fiber_switch::arrived_in_process(sanitizer_);
 }
 
 void Process::consume_reductions(int32_t n) {
@@ -394,7 +391,8 @@ void Process::rethrow_exit() {
                  "otpp: process %s swallowed its exit (catch (...) without rethrow); "
                  "it is cut loose without unwinding its stack\n",
                  Term(pid_).to_string().c_str());
-    if (body_.destroy) body_ = {};  // its frames still use it: leak it with them
+    leak_on_purpose(body_.object);  // its frames still use the callable
+    body_ = {};
     terminate(pending_exit_);
     switch_out(SwitchReason::Abandoned);
     std::abort();  // never resumed

@@ -14,6 +14,7 @@
 
 #include "futex.hpp"
 #include "inbox.hpp"
+#include "sanitizer_state.hpp"
 #include "spinlock.hpp"
 
 #include <otpp/process.hpp>
@@ -147,10 +148,7 @@ private:
     bool started_ = false;
     bool is_thread_ = false;  // a ScopedProcess: wake its thread, not a fiber
     Futex thread_wake_;
-#if defined(OTPP_TSAN)
-    void* tsan_fiber_ = nullptr;
-    void* tsan_caller_ = nullptr;
-#endif
+    [[no_unique_address]] SanitizerState sanitizer_;
 
     // [owner] exit state
     bool trap_exit_ = false;

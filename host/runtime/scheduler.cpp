@@ -1,17 +1,16 @@
 #include "scheduler.hpp"
 
 #include "current.hpp"
+#include "fiber_switch.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 
-#if defined(OTPP_TSAN)
-#include <sanitizer/tsan_interface.h>
-#endif
 
 namespace otpp::runtime {
+
 
 Scheduler::Scheduler(Kernel& kernel, int index, uint64_t now_ms)
     : kernel_(kernel), index_(index), wheel_(now_ms) {}
@@ -117,23 +116,19 @@ void Scheduler::run(Process* p, uint32_t epoch) {
         p->context_ = boost::context::fiber(
             std::allocator_arg, ArenaStackAllocator(kernel_.stacks(), p->stack_size_, p->guard_page_, &p->stack_),
             [p](boost::context::fiber&& caller) {
+                fiber_switch::arrived_in_process(p->sanitizer_);
                 p->caller_ = std::move(caller);
                 p->run_body();
                 p->switch_reason_ = SwitchReason::Exited;
-#if defined(OTPP_TSAN)
-                __tsan_switch_to_fiber(p->tsan_caller_, 0);
-#endif
+                fiber_switch::leave_process(p->sanitizer_, true);
                 return std::move(p->caller_);
             });
-#if defined(OTPP_TSAN)
-        p->tsan_fiber_ = __tsan_create_fiber(0);
-#endif
     }
-#if defined(OTPP_TSAN)
-    p->tsan_caller_ = __tsan_get_current_fiber();
-    __tsan_switch_to_fiber(p->tsan_fiber_, 0);
-#endif
+    fiber_switch::enter_process(p->sanitizer_, static_cast<char*>(p->stack_.sp) - p->stack_.size,
+                                p->stack_.size);
     p->context_ = std::move(p->context_).resume();
+    fiber_switch::arrived_in_scheduler(p->sanitizer_, p->switch_reason_ == SwitchReason::Exited ||
+                                                          p->switch_reason_ == SwitchReason::Abandoned);
 
     set_current_process(nullptr);
     if (epoch_.load(std::memory_order_relaxed) == epoch) {  // else a replacement owns the stats
@@ -168,13 +163,9 @@ void Scheduler::run(Process* p, uint32_t epoch) {
         case SwitchReason::Abandoned:
             // Destroying the suspended fiber would unwind it (Boost's
             // forced_unwind), which the body's catch (...) would swallow again.
-            new boost::context::fiber(std::move(p->context_));  // NOLINT: leaked on purpose
+            leak_on_purpose(new boost::context::fiber(std::move(p->context_)));
             [[fallthrough]];
         case SwitchReason::Exited:
-#if defined(OTPP_TSAN)
-            __tsan_destroy_fiber(p->tsan_fiber_);
-            p->tsan_fiber_ = nullptr;
-#endif
             kernel_.process_exited(p);
             break;
     }

@@ -18,9 +18,9 @@ Pid ticker(Pid report_to, int rounds) {
 }
 
 void run_non_yielding_test(unsigned schedulers) {
+    std::atomic<bool> stop{false};  // outlives the runtime, hence the hog
     Runtime runtime(RuntimeOptions{.schedulers = schedulers, .stuck_after = std::chrono::milliseconds(20)});
     ScopedProcess me;
-    std::atomic<bool> stop{false};
     Pid hog = spawn([&stop] {
         // Plain C++: no yield_point, no receive.
         while (!stop.load(std::memory_order_relaxed)) {}
@@ -57,11 +57,11 @@ TEST_CASE("a non-yielding process does not stop timer-driven processes (2 schedu
 }
 
 TEST_CASE("two processes that yield via reductions share one scheduler", "[scheduler][reductions]") {
+    std::atomic<uint64_t> a{0}, b{0};  // outlive the runtime, hence the spinners
+    std::atomic<bool> stop{false};
     Runtime runtime(RuntimeOptions{.schedulers = 1, .max_replacement_threads = 0});
     ScopedProcess me;
     Pid parent = self();
-    std::atomic<uint64_t> a{0}, b{0};
-    std::atomic<bool> stop{false};
     auto spin = [&stop](std::atomic<uint64_t>& counter) {
         while (!stop.load(std::memory_order_relaxed)) {
             counter.fetch_add(1, std::memory_order_relaxed);
@@ -94,8 +94,14 @@ TEST_CASE("reductions are counted", "[scheduler][reductions]") {
     });
     auto m = receive(patience);
     REQUIRE(m.has_value());
-    auto info = runtime.process_info(p);
-    REQUIRE(info.has_value());
+    // Reductions are accounted when the process switches out: wait for that.
+    std::optional<ProcessInfo> info;
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    do {
+        sleep_for(1ms);
+        info = runtime.process_info(p);
+        REQUIRE(info.has_value());
+    } while (info->status != ProcessStatus::waiting && std::chrono::steady_clock::now() < deadline);
     CHECK(info->reductions >= 10000);
     exit(p, atoms::kill);
 }
