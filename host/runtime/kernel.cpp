@@ -145,13 +145,14 @@ Ref Kernel::send_after(std::chrono::milliseconds delay, Pid to_pid, std::optiona
         std::lock_guard lock(timers_lock_);
         send_timers_.emplace(e->ref.id, e);
     }
+    const Ref ref = e->ref;  // once inserted, e may fire and be freed at any moment
     Scheduler* s = current_scheduler();
     // From a plain thread, any scheduler's wheel will do; its thread wakes at
     // least every millisecond while it has timers.
-    TimerWheel& wheel = s ? s->wheel() : schedulers_[e->ref.id % schedulers_.size()]->wheel();
-    wheel.insert(e);
-    if (!s) schedulers_[e->ref.id % schedulers_.size()]->notify();
-    return e->ref;
+    Scheduler& owner = s ? *s : *schedulers_[ref.id % schedulers_.size()];
+    owner.wheel().insert(e);
+    if (!s) owner.notify();
+    return ref;
 }
 
 namespace {

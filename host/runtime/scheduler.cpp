@@ -34,10 +34,11 @@ void Scheduler::notify() noexcept {
 
 void Scheduler::loop(uint32_t epoch) {
     set_current_scheduler(this);
+    ThreadScratch scratch;
     while (!kernel_.stopping() && epoch_.load(std::memory_order_acquire) == epoch) {
-        Process* p = next_process();
+        Process* p = next_process(scratch);
         if (!p) {
-            park();
+            park(scratch);
             continue;
         }
         run(p, epoch);
@@ -45,35 +46,35 @@ void Scheduler::loop(uint32_t epoch) {
     set_current_scheduler(nullptr);
 }
 
-Process* Scheduler::next_process() {
-    ++picks_;
-    if ((picks_ & 31) == 0) fire_timers();
+Process* Scheduler::next_process(ThreadScratch& scratch) {
+    ++scratch.picks;
+    if ((scratch.picks & 31) == 0) fire_timers(scratch);
     Process* p = nullptr;
-    if (picks_ % 61 == 0) p = kernel_.global_queue().pop();
+    if (scratch.picks % 61 == 0) p = kernel_.global_queue().pop();
     if (!p) p = queue_.pop();
     if (!p) {
-        fire_timers();
+        fire_timers(scratch);
         p = queue_.pop();
     }
     if (!p) p = kernel_.global_queue().pop();
-    if (!p) p = steal();
+    if (!p) p = steal(scratch);
     return p;
 }
 
-Process* Scheduler::steal() {
+Process* Scheduler::steal(ThreadScratch& scratch) {
     auto& all = kernel_.schedulers();
     std::size_t n = all.size();
     for (std::size_t i = 1; i < n; ++i) {
         Scheduler& victim = *all[(static_cast<std::size_t>(index_) + i) % n];
-        stolen_.clear();
-        if (victim.queue().steal_half(stolen_) == 0) continue;
-        for (std::size_t k = 1; k < stolen_.size(); ++k) queue_.push(stolen_[k]);
-        return stolen_[0];
+        scratch.stolen.clear();
+        if (victim.queue().steal_half(scratch.stolen) == 0) continue;
+        for (std::size_t k = 1; k < scratch.stolen.size(); ++k) queue_.push(scratch.stolen[k]);
+        return scratch.stolen[0];
     }
     return nullptr;
 }
 
-void Scheduler::park() {
+void Scheduler::park(ThreadScratch& scratch) {
     parked_.store(true, std::memory_order_seq_cst);
     kernel_.idle_schedulers().fetch_add(1, std::memory_order_seq_cst);
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -93,17 +94,18 @@ void Scheduler::park() {
     wake_.word.store(0, std::memory_order_relaxed);
     kernel_.idle_schedulers().fetch_sub(1, std::memory_order_seq_cst);
     parked_.store(false, std::memory_order_relaxed);
-    fire_timers();
+    fire_timers(scratch);
 }
 
-void Scheduler::fire_timers() {
+void Scheduler::fire_timers(ThreadScratch& scratch) {
     if (wheel_.size() == 0) return;
-    due_.clear();
-    wheel_.advance(kernel_.now_ms(), due_);
-    for (TimerEntry* e : due_) kernel_.fire(e);
+    scratch.due.clear();
+    wheel_.advance(kernel_.now_ms(), scratch.due);
+    for (TimerEntry* e : scratch.due) kernel_.fire(e);
 }
 
 void Scheduler::run(Process* p, uint32_t epoch) {
+    running_pid_.store(static_cast<uint64_t>(p->pid().serial) << 32 | p->pid().id, std::memory_order_relaxed);
     running_.store(p, std::memory_order_relaxed);
     p->status_.store(ProcessStatus::running, std::memory_order_relaxed);
     p->last_scheduler_.store(index_, std::memory_order_relaxed);

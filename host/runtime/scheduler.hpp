@@ -49,14 +49,26 @@ public:
     // For the watchdog and stats.
     uint64_t switches() const noexcept { return switches_.load(std::memory_order_relaxed); }
     Process* running() const noexcept { return running_.load(std::memory_order_relaxed); }
+    // The pid of running(), readable without touching the (maybe reused) process.
+    Pid running_pid() const noexcept {
+        uint64_t v = running_pid_.load(std::memory_order_relaxed);
+        return Pid{0, static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32)};
+    }
 
 private:
+    // What one serving thread keeps to itself. Not members: for a moment after
+    // a replacement, the stuck thread and its replacement may both be in loop().
+    struct ThreadScratch {
+        uint64_t picks = 0;
+        std::vector<Process*> stolen;
+        std::vector<TimerEntry*> due;
+    };
     void loop(uint32_t epoch);
-    Process* next_process();
-    Process* steal();
-    void park();
+    Process* next_process(ThreadScratch& scratch);
+    Process* steal(ThreadScratch& scratch);
+    void park(ThreadScratch& scratch);
     void run(Process* p, uint32_t epoch);
-    void fire_timers();
+    void fire_timers(ThreadScratch& scratch);
 
     Kernel& kernel_;
     const int index_;
@@ -67,9 +79,7 @@ private:
     std::atomic<uint32_t> epoch_{0};
     std::atomic<uint64_t> switches_{0};
     std::atomic<Process*> running_{nullptr};
-    uint64_t picks_ = 0;             // [serving thread]
-    std::vector<Process*> stolen_;   // [serving thread] scratch
-    std::vector<TimerEntry*> due_;   // [serving thread] scratch
+    std::atomic<uint64_t> running_pid_{0};
 };
 
 }  // namespace otpp::runtime

@@ -43,7 +43,7 @@ void Watchdog::loop() {
                          "otpp: scheduler %zu stuck for %lld ms in %s (code that never yields); "
                          "a replacement thread takes over its queue\n",
                          i, static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(now - seen[i].since).count()),
-                         Term(running->pid()).to_string().c_str());
+                         Term(s.running_pid()).to_string().c_str());
             kernel_.count_replacement();
             kernel_.adopt_thread(s.replace_thread());
             seen[i] = {switches, nullptr, now};
