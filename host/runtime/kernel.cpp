@@ -2,6 +2,7 @@
 
 #include "current.hpp"
 #include "process.hpp"
+#include "../behaviours/builtin_modules.hpp"
 
 #include <otpp/error.hpp>
 
@@ -16,6 +17,7 @@ Kernel::Kernel(const RuntimeOptions& options)
     if (options_.default_stack_size < StackArena::kMinStack) options_.default_stack_size = StackArena::kMinStack;
     for (unsigned i = 0; i < options_.schedulers; ++i)
         schedulers_.push_back(std::make_unique<Scheduler>(*this, static_cast<int>(i), now_ms()));
+    modules_.make_current(modules_.static_version(supervisor::builtin_module()));
     for (auto& s : schedulers_) adopt_thread(s->start_thread());
     watchdog_ = std::make_unique<Watchdog>(*this);
 }

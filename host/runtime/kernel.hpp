@@ -14,6 +14,7 @@
 #pragma once
 
 #include "process_table.hpp"
+#include "../code/module_table.hpp"
 #include "registry.hpp"
 #include "scheduler.hpp"
 #include "stack_allocator.hpp"
@@ -43,6 +44,7 @@ public:
     ProcessTable& table() noexcept { return table_; }
     Registry& registry() noexcept { return registry_; }
     StackArena& stacks() noexcept { return stacks_; }
+    code::ModuleTable& modules() noexcept { return modules_; }
 
     // --- processes ---
     detail::SpawnResult spawn(detail::ProcessBody body, const SpawnOptions& options,
@@ -83,6 +85,7 @@ private:
     ProcessTable table_;
     Registry registry_;
     StackArena stacks_{options_.stack_canaries};
+    code::ModuleTable modules_;
     RunQueue global_;
     std::vector<std::unique_ptr<Scheduler>> schedulers_;
     std::atomic<int> idle_{0};

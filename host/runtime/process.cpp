@@ -3,6 +3,7 @@
 #include "current.hpp"
 #include "fiber_switch.hpp"
 #include "kernel.hpp"
+#include "../code/module_version.hpp"
 
 #include <otpp/error.hpp>
 
@@ -90,6 +91,7 @@ void Process::reset_for_spawn(Kernel& kernel, Pid pid) {
     receive_timer_ = nullptr;
     receive_timer_wheel_ = nullptr;
     timed_out_ = false;
+    aliases_.clear();
     label_ = nullptr;
     spawned_at_ = {};
     std::lock_guard lock(info_lock_);
@@ -97,8 +99,18 @@ void Process::reset_for_spawn(Kernel& kernel, Pid pid) {
     monitors_.clear();
     monitored_by_.clear();
     registered_name_.reset();
-    module_.clear();
-    module_version_.clear();
+    code_.reset();
+    callback_.store(nullptr, std::memory_order_relaxed);
+}
+
+void Process::set_code(std::shared_ptr<const code::ModuleVersion> version) {
+    std::lock_guard lock(info_lock_);
+    code_ = std::move(version);
+}
+
+std::shared_ptr<const code::ModuleVersion> Process::code() const {
+    std::lock_guard lock(info_lock_);
+    return code_;
 }
 
 // ---------------------------------------------------------------- signals in
@@ -158,6 +170,17 @@ bool Process::apply_signal(Signal* s) {
             e->target = nullptr;  // the reference it held is ours: drop it below
             delete e;
             release();
+            return true;
+        }
+
+        case SignalKind::Reply: {
+            if (std::find(aliases_.begin(), aliases_.end(), s->ref) == aliases_.end()) {
+                delete s;  // the caller gave up waiting: drop it, as OTP's aliases do
+                return true;
+            }
+            s->payload = Term::tuple({s->ref, std::move(s->payload)});
+            s->kind = SignalKind::Message;
+            append_message(s);
             return true;
         }
 
@@ -269,10 +292,10 @@ void Process::unlink_message(Signal* s) noexcept {
 // ---------------------------------------------------------------- receive
 
 std::optional<Term> Process::receive(FunctionRef<bool(const Term&)> accept,
-                                     std::chrono::steady_clock::time_point deadline) {
+                                     std::chrono::steady_clock::time_point deadline, Signal* mark) {
     consume_reductions(1);
     process_signals();
-    Signal* scanned = nullptr;  // the last message already rejected by `accept`
+    Signal* scanned = mark;  // the last message already rejected by `accept` (or known irrelevant)
     timed_out_ = false;
     for (;;) {
         for (Signal* s = scanned ? scanned->next : mbox_head_; s; s = s->next) {
@@ -298,6 +321,11 @@ std::optional<Term> Process::receive(FunctionRef<bool(const Term&)> accept,
         block(deadline);
         process_signals();
     }
+}
+
+void Process::deactivate_alias(Ref ref) noexcept {
+    auto it = std::find(aliases_.begin(), aliases_.end(), ref);
+    if (it != aliases_.end()) aliases_.erase(it);
 }
 
 void Process::cancel_receive_timer() noexcept {
@@ -569,6 +597,12 @@ void Process::terminate(Term reason) noexcept {
     for (auto& m : monitored_by) send_signal_to(m.other, SignalKind::Down, reason, m.ref);
     for (auto& m : monitors) send_signal_to(m.other, SignalKind::Demonitor, Term(), m.ref);
     pending_exit_ = std::move(reason);
+    // Last: the code this process ran may be unloaded once nobody pins it.
+    std::shared_ptr<const code::ModuleVersion> pin;
+    {
+        std::lock_guard lock(info_lock_);
+        pin.swap(code_);
+    }
 }
 
 // ---------------------------------------------------------------- info
@@ -602,8 +636,11 @@ ProcessInfo Process::info() const {
         out.initial_call = std::string(spawned_at_.function_name()) + " (" + spawned_at_.file_name() + ":" +
                            std::to_string(spawned_at_.line()) + ")";
     }
-    out.module = module_;
-    out.module_version = module_version_;
+    if (code_) {
+        out.module = std::string(code_->name.name());
+        out.module_version = code_->version;
+    }
+    if (const char* cb = callback_.load(std::memory_order_relaxed)) out.current_callback = cb;
     return out;
 }
 

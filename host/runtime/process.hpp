@@ -25,9 +25,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <source_location>
 #include <vector>
+
+namespace otpp::code {
+struct ModuleVersion;
+}
 
 namespace otpp::runtime {
 
@@ -68,8 +73,16 @@ public:
     // Drains the inbox, applying signals; throws ProcessExit if one kills us.
     void process_signals();
     // Selective receive with a deadline (steady clock); nullopt on timeout.
+    // With a mark (from mailbox_mark()), only messages that arrived after it
+    // are looked at: a reply to a fresh reference cannot be older.
     std::optional<Term> receive(FunctionRef<bool(const Term&)> accept,
-                                std::chrono::steady_clock::time_point deadline);
+                                std::chrono::steady_clock::time_point deadline, Signal* mark = nullptr);
+    Signal* mailbox_mark() const noexcept { return mbox_tail_; }
+
+    // Reply aliases [owner]: a Reply signal for `ref` becomes a message only
+    // while the alias is active, so a late reply after a timeout is dropped.
+    void activate_alias(Ref ref) { aliases_.push_back(ref); }
+    void deactivate_alias(Ref ref) noexcept;
     // Counts reductions; yields when the slice is spent.
     void consume_reductions(int32_t n);
     void yield();
@@ -157,6 +170,9 @@ private:
     Term pending_exit_;            // the reason, once a signal decided we die
     Signal* unapplied_ = nullptr;  // signals drained but not applied when we died
 
+    // [owner] active reply aliases (calls in progress; nested calls stack up)
+    std::vector<Ref> aliases_;
+
     // [owner] receive timeout
     TimerEntry* receive_timer_ = nullptr;
     class TimerWheel* receive_timer_wheel_ = nullptr;
@@ -171,11 +187,20 @@ private:
     const char* label_ = nullptr;
     std::source_location spawned_at_;
 
+    std::shared_ptr<const code::ModuleVersion> code_;  // [info] the module version it runs
+
 public:
-    // [info] The behaviour module this process runs (set by behaviours and the
-    // code server; empty for plain functions).
-    std::string module_;
-    std::string module_version_;
+    // [owner] Pins the process to a module version (behaviours and the code
+    // server call this); nullptr for plain functions.
+    void set_code(std::shared_ptr<const code::ModuleVersion> version);
+    std::shared_ptr<const code::ModuleVersion> code() const;
+    // [owner] The callback running now ("handle_call" ...), for the console.
+    void set_callback(const char* name) noexcept { callback_.store(name, std::memory_order_relaxed); }
+
+private:
+    std::atomic<const char*> callback_{nullptr};
+
+public:
 
     // Registry support (Kernel only).
     bool claim_name(Atom name) noexcept;

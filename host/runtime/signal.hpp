@@ -19,7 +19,9 @@ enum class SignalKind : uint8_t {
     Monitor,      // from monitors us under `ref`
     Demonitor,    // from dropped monitor `ref`
     Down,         // a monitored process died: {'DOWN', ref, process, from, payload}
-    Timeout,      // a receive timeout of generation `ref.id` fired
+    Timeout,      // a receive timeout fired (the signal is the TimerEntry itself)
+    Reply,        // a reply to alias `ref`: becomes the message {Ref, payload}
+                  // only while the receiver still waits for it (OTP's alias)
 };
 
 struct Signal {

@@ -29,5 +29,9 @@ std::size_t rss_bytes();
 int run_spawn(const std::vector<std::string>& args, const RuntimeOptions& options);
 int run_pingpong(const std::vector<std::string>& args, const RuntimeOptions& options);
 int run_ring(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_call_seq(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_call_conc(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_genserver_mem(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_sup(const std::vector<std::string>& args, const RuntimeOptions& options);
 
 }  // namespace otpp::bench

@@ -23,7 +23,11 @@ int usage() {
                  "usage: otpp-bench WORKLOAD ARGS... [--schedulers N]\n"
                  "  spawn N R       spawn N processes blocked in receive, R rounds\n"
                  "  pingpong N      two processes, N round trips\n"
-                 "  ring P H        P processes in a ring, one token, H hops\n");
+                 "  ring P H        P processes in a ring, one token, H hops\n"
+                 "  call_seq N      1 client, 1 GenServer, N sequential calls\n"
+                 "  call_conc C S K C clients, S servers, K calls per client\n"
+                 "  sup N K         one_for_one with N workers, K random kills\n"
+                 "  genserver_mem N N idle GenServers\n");
     return 2;
 }
 }  // namespace
@@ -44,5 +48,9 @@ int main(int argc, char** argv) {
     if (workload == "spawn") return run_spawn(args, options);
     if (workload == "pingpong") return run_pingpong(args, options);
     if (workload == "ring") return run_ring(args, options);
+    if (workload == "call_seq") return run_call_seq(args, options);
+    if (workload == "call_conc") return run_call_conc(args, options);
+    if (workload == "sup") return run_sup(args, options);
+    if (workload == "genserver_mem") return run_genserver_mem(args, options);
     return usage();
 }

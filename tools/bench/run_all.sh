@@ -7,3 +7,7 @@ bench=${1:?path to otpp-bench}
 "$bench" pingpong 1000000
 "$bench" ring 1000 10000000
 "$bench" ring 100000 10000000
+"$bench" call_seq 1000000
+"$bench" call_conc 1000 100 1000
+"$bench" sup 10000 1000
+"$bench" genserver_mem 1000000

@@ -26,7 +26,7 @@ struct ModuleDescriptor {
     std::uint32_t abi_version;      // sdk_abi_version the plugin was built with
     std::uint32_t descriptor_size;  // sizeof(ModuleDescriptor) at build time
     BehaviourKind kind;
-    const char* name;               // the module name: an atom, [a-z][A-Za-z0-9_]*
+    const char* name;               // the module name: an atom, [a-z][A-Za-z0-9_@]*, <= 255 bytes
     const char* version;            // free-form, non-empty, e.g. "1.2.0"
     const void* callbacks;          // kind-specific table, e.g. const GenServerCallbacks*
 };

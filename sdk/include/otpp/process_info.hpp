@@ -45,6 +45,8 @@ struct ProcessInfo {
     // The behaviour module and its version ("" for a plain function).
     std::string module;
     std::string module_version;
+    // The behaviour callback it is in ("handle_call" ...), "" if none.
+    std::string current_callback;
     int scheduler = -1;  // the scheduler that last ran it
 };
 

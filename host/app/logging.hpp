@@ -1,0 +1,18 @@
+// The host's log: spdlog's default logger, made asynchronous so that crash
+// reports and supervisor reports cost a queue push, not a write(2), in the
+// processes that emit them.
+#pragma once
+
+#include <string>
+
+namespace otpp::host {
+
+// level: trace, debug, info, warn, error, critical, off.
+// sink: "stderr", "stdout" or "file:<path>". Throws otpp::Error on a bad sink.
+void setup_logging(const std::string& level, const std::string& sink);
+// Changes the level at runtime (the console's log-level). False if unknown.
+bool set_log_level(const std::string& level);
+// Flushes and stops the background logging thread.
+void stop_logging();
+
+}  // namespace otpp::host

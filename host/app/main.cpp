@@ -1,0 +1,120 @@
+// otpp-host --config host.toml : one node.
+//
+// Reads and validates the whole config first (nothing starts on a bad one),
+// loads the plugins, starts the applications in order, then waits. SIGTERM or
+// SIGINT stops the applications in reverse order — every supervisor stops its
+// children in reverse start order, running their terminate callbacks — and
+// exits 0. If an application's top supervisor dies, the host stops with 1.
+#include "applications.hpp"
+#include "host_config.hpp"
+#include "logging.hpp"
+#include "plugins.hpp"
+
+#include <otpp/process.hpp>
+#include <otpp/runtime.hpp>
+#include <otpp/scoped_process.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <pthread.h>
+#include <thread>
+
+using namespace otpp;
+
+namespace {
+
+int usage(int code) {
+    std::fprintf(code ? stderr : stdout,
+                 "usage: otpp-host --config FILE\n"
+                 "  Runs an otpp node as described by FILE (see docs/CONFIG.md).\n");
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const char* config_path = nullptr;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) config_path = argv[++i];
+        else if (std::strcmp(argv[i], "--help") == 0) return usage(0);
+        else return usage(2);
+    }
+    if (!config_path) return usage(2);
+
+    // Signals are taken by one thread with sigwait; every other thread
+    // (logging, schedulers, watchdog) inherits the blocked mask, so block
+    // them before any thread exists.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    host::HostConfig config;
+    try {
+        config = host::load_host_config(config_path);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "otpp-host: %s\n", e.what());
+        return 2;
+    }
+    try {
+        host::setup_logging(config.log.level, config.log.sink);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "otpp-host: %s: %s\n", config_path, e.what());
+        return 2;
+    }
+
+    int exit_code = 0;
+    {
+        RuntimeOptions options;
+        options.schedulers = config.node.schedulers;
+        options.stuck_after = std::chrono::milliseconds(config.node.stuck_after_ms);
+        options.default_stack_size = config.node.default_stack_kib * 1024;
+        Runtime runtime(options);
+        ScopedProcess host_process;
+        trap_exit(true);
+        spdlog::info("node {} starting ({} schedulers)", config.node.name, runtime.stats().schedulers);
+
+        host::Applications apps;
+        try {
+            host::load_plugins(runtime, config);
+            apps.start_all(config.applications);
+        } catch (const std::exception& e) {
+            spdlog::critical("{}", e.what());
+            host::stop_logging();
+            return 1;
+        }
+
+        Pid me = self();
+        std::thread signal_thread([&signals, me] {
+            int sig = 0;
+            sigwait(&signals, &sig);
+            send(me, Term::tuple({Atom("signal"), static_cast<int64_t>(sig)}));
+        });
+
+        for (;;) {
+            Term m = receive();
+            if (m.is_tuple(2) && m[0].is_atom(Atom("signal"))) {
+                spdlog::info("signal {}: stopping", m[1].get<int64_t>());
+                break;
+            }
+            if (m.is_tuple(3) && m[0].is_atom(atoms::EXIT) && m[1].is_pid()) {
+                if (const auto* app = apps.find(m[1].get<Pid>())) {
+                    spdlog::critical("application {} exited: {}; stopping the node", app->name.name(),
+                                     m[2].to_string(1000));
+                    exit_code = 1;
+                    break;
+                }
+            }
+        }
+        apps.stop_all();
+        if (exit_code != 0) kill(getpid(), SIGTERM);  // release the signal thread
+        signal_thread.join();
+        spdlog::info("node {} stopped", config.node.name);
+    }
+    host::stop_logging();
+    return exit_code;
+}

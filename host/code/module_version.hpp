@@ -1,0 +1,29 @@
+// One loaded version of one behaviour module.
+//
+// Processes running a module hold a shared_ptr to its ModuleVersion (their
+// "pin"): while any process is pinned, the version's code stays mapped. The
+// code server decides when versions become old and are purged.
+#pragma once
+
+#include <otpp/module.hpp>
+#include <otpp/term.hpp>
+
+#include <memory>
+#include <string>
+
+namespace otpp::code {
+
+class PluginLibrary;
+
+struct ModuleVersion {
+    Atom name;
+    std::string version;
+    BehaviourKind kind = BehaviourKind::gen_server;
+    const void* callbacks = nullptr;            // e.g. const gen_server::Callbacks*
+    std::shared_ptr<PluginLibrary> library;     // null: compiled into the host
+    std::string file;                           // the plugin file it came from ("" if built in)
+
+    std::string label() const { return std::string(name.name()) + "@" + version; }
+};
+
+}  // namespace otpp::code
