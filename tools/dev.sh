@@ -52,6 +52,10 @@ test)
     echo "== RelWithDebInfo"
     build "$root/build"
     run_suite "$root/build"
+    echo "== installed SDK, out-of-tree plugin"
+    rm -rf "$root/build/install"
+    cmake --install "$root/build" --prefix "$root/build/install" >/dev/null
+    "$root/examples/out_of_tree_plugin/check.sh" "$root/build/install" "$root/build/out_of_tree"
     echo "== ASan+UBSan"
     build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DOTPP_SANITIZE=address -DOTPP_BUILD_BENCH=OFF
     ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0 UBSAN_OPTIONS=print_stacktrace=1 \
