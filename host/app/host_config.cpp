@@ -118,6 +118,18 @@ std::string index_path(const std::string& parent, std::size_t i) {
     return parent + "[" + std::to_string(i) + "]";
 }
 
+// The TOML header naming a key path: application[0].supervisor.children -> application.supervisor.children.
+std::string table_header(std::string_view path) {
+    std::string out;
+    bool in_index = false;
+    for (char c : path) {
+        if (c == '[') in_index = true;
+        else if (c == ']') in_index = false;
+        else if (!in_index) out += c;
+    }
+    return out;
+}
+
 std::string join_names(Names names) {
     std::string out;
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -496,7 +508,7 @@ private:
         if (!n) return nullptr;
         const std::string p = key_path(path, key);
         const toml::array* a = n->as_array();
-        if (!a) wrong_type(*n, p, "an array of tables ([[" + p + "]])");
+        if (!a) wrong_type(*n, p, "an array of tables ([[" + table_header(p) + "]])");
         for (std::size_t i = 0; i < a->size(); ++i)
             if (!(*a)[i].is_table()) wrong_type((*a)[i], index_path(p, i), "table");
         return a;

@@ -39,7 +39,8 @@ struct SupervisorFixture : RuntimeFixture {
     // Child pids in start order (undefined for stopped ones).
     std::vector<Term> pids(Pid sup) {
         std::vector<Term> out;
-        for (const Term& c : supervisor::which_children(sup).elements()) out.push_back(c[1]);
+        Term children = supervisor::which_children(sup);  // (must outlive the loop)
+        for (const Term& c : children.elements()) out.push_back(c[1]);
         return out;
     }
     // Waits until child `index` has a pid different from `old`.

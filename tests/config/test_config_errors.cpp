@@ -110,6 +110,23 @@ TEST_CASE("wrong type names expected and actual", "[config][errors][type]") {
         CHECK_CONFIG_ERROR(e, "host.toml", 3, 1, "application");
         CHECK_THAT(e.what(), Contains("expected an array of tables ([[application]]); got table"));
     }
+    SECTION("children not an array of tables") {
+        const auto e = config_error(with_node(R"([[application]]
+name = "a"
+  [[application.supervisor.children]]
+  id = "s"
+  module = "supervisor"
+  type = "supervisor"
+    [application.supervisor.children.supervisor]
+    children = "none"
+)"));
+        CHECK_CONFIG_ERROR(e, "host.toml", 10, 16, "application[0].supervisor.children[0].supervisor.children");
+        CHECK_THAT(e.what(), EndsWith("expected an array of tables "
+                                      "([[application.supervisor.children.supervisor.children]]); got string \"none\""));
+        const auto e2 = config_error(with_node("[[application]]\nname = \"a\"\nsupervisor = { children = [1] }\n"));
+        CHECK_CONFIG_ERROR(e2, "host.toml", 5, 28, "application[0].supervisor.children[0]");
+        CHECK_THAT(e2.what(), EndsWith("expected table; got integer 1"));
+    }
     SECTION("array element of the wrong type") {
         const auto e = config_error(with_node("[code]\nplugin_dirs = [\"/\", 7]\n"));
         CHECK_CONFIG_ERROR(e, "host.toml", 4, 21, "code.plugin_dirs[1]");

@@ -47,10 +47,13 @@ int run_sup(const std::vector<std::string>& args, const RuntimeOptions& options)
     register_name(observer, self());
     gen_server::register_builtin(worker_module);
     std::vector<Term> children;
-    for (long i = 0; i < n; ++i)
-        children.push_back(Term::map({{Atom("id"), Atom("w" + std::to_string(i))},
+    for (long i = 0; i < n; ++i) {
+        std::string id = "w";  // (not "w" + to_string(i): GCC 12 -Wrestrict false positive at -O3)
+        id += std::to_string(i);
+        children.push_back(Term::map({{Atom("id"), Atom(id)},
                                       {Atom("start"), Term::tuple({Atom("bench_worker"), i})},
                                       {Atom("shutdown"), atoms::brutal_kill}}));
+    }
     auto started = Clock::now();
     Pid sup = supervisor::start_link(Term::map({{Atom("strategy"), Atom("one_for_one")},
                                                 {Atom("intensity"), kills + 1},
