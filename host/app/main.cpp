@@ -33,6 +33,57 @@ int usage(int code) {
     return code;
 }
 
+// Runs the node until a signal or an application failure; the exit code.
+// Everything that may log lives and dies inside, before logging stops.
+int run_node(const host::HostConfig& config, sigset_t& signals) {
+    int exit_code = 0;
+    RuntimeOptions options;
+    options.schedulers = config.node.schedulers;
+    options.stuck_after = std::chrono::milliseconds(config.node.stuck_after_ms);
+    options.default_stack_size = config.node.default_stack_kib * 1024;
+    Runtime runtime(options);
+    ScopedProcess host_process;
+    trap_exit(true);
+    spdlog::info("node {} starting ({} schedulers)", config.node.name, runtime.stats().schedulers);
+
+    host::Applications apps;
+    try {
+        host::load_plugins(runtime, config);
+        apps.start_all(config.applications);
+    } catch (const std::exception& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+
+    Pid me = self();
+    std::thread signal_thread([&signals, me] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        send(me, Term::tuple({Atom("signal"), static_cast<int64_t>(sig)}));
+    });
+
+    for (;;) {
+        Term m = receive();
+        if (m.is_tuple(2) && m[0].is_atom(Atom("signal"))) {
+            spdlog::info("signal {}: stopping", m[1].get<int64_t>());
+            break;
+        }
+        if (m.is_tuple(3) && m[0].is_atom(atoms::EXIT) && m[1].is_pid()) {
+            if (const auto* app = apps.find(m[1].get<Pid>())) {
+                spdlog::critical("application {} exited: {}; stopping the node", app->name.name(),
+                                 m[2].to_string(1000));
+                exit_code = 1;
+                break;
+            }
+        }
+    }
+    apps.stop_all();
+    if (exit_code != 0) kill(getpid(), SIGTERM);  // release the signal thread
+    signal_thread.join();
+    spdlog::info("node {} stopped", config.node.name);
+    return exit_code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,54 +118,7 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    int exit_code = 0;
-    {
-        RuntimeOptions options;
-        options.schedulers = config.node.schedulers;
-        options.stuck_after = std::chrono::milliseconds(config.node.stuck_after_ms);
-        options.default_stack_size = config.node.default_stack_kib * 1024;
-        Runtime runtime(options);
-        ScopedProcess host_process;
-        trap_exit(true);
-        spdlog::info("node {} starting ({} schedulers)", config.node.name, runtime.stats().schedulers);
-
-        host::Applications apps;
-        try {
-            host::load_plugins(runtime, config);
-            apps.start_all(config.applications);
-        } catch (const std::exception& e) {
-            spdlog::critical("{}", e.what());
-            host::stop_logging();
-            return 1;
-        }
-
-        Pid me = self();
-        std::thread signal_thread([&signals, me] {
-            int sig = 0;
-            sigwait(&signals, &sig);
-            send(me, Term::tuple({Atom("signal"), static_cast<int64_t>(sig)}));
-        });
-
-        for (;;) {
-            Term m = receive();
-            if (m.is_tuple(2) && m[0].is_atom(Atom("signal"))) {
-                spdlog::info("signal {}: stopping", m[1].get<int64_t>());
-                break;
-            }
-            if (m.is_tuple(3) && m[0].is_atom(atoms::EXIT) && m[1].is_pid()) {
-                if (const auto* app = apps.find(m[1].get<Pid>())) {
-                    spdlog::critical("application {} exited: {}; stopping the node", app->name.name(),
-                                     m[2].to_string(1000));
-                    exit_code = 1;
-                    break;
-                }
-            }
-        }
-        apps.stop_all();
-        if (exit_code != 0) kill(getpid(), SIGTERM);  // release the signal thread
-        signal_thread.join();
-        spdlog::info("node {} stopped", config.node.name);
-    }
+    int exit_code = run_node(config, signals);
     host::stop_logging();
     return exit_code;
 }
