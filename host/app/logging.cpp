@@ -46,8 +46,12 @@ bool set_log_level(const std::string& level) {
 }
 
 void stop_logging() {
-    spdlog::default_logger()->flush();
+    // Hold the logger across shutdown: the worker thread is joined with its
+    // queue drained, and the last reference (and the destructor) stays here.
+    std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
+    logger->flush();
     spdlog::shutdown();
+    logger.reset();
 }
 
 }  // namespace otpp::host

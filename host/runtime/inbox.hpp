@@ -27,8 +27,11 @@ public:
         for (;;) {
             if (head == kClosed) return PushResult::Closed;
             s->next = head == kBlocked ? nullptr : reinterpret_cast<Signal*>(head);
+            // acq_rel: a push that finds BLOCKED goes on to schedule the owner,
+            // so it must acquire everything the owner did before blocking
+            // (its saved context above all); free on x86, required by C++.
             if (head_.compare_exchange_weak(head, reinterpret_cast<uintptr_t>(s),
-                                            std::memory_order_release, std::memory_order_relaxed))
+                                            std::memory_order_acq_rel, std::memory_order_relaxed))
                 return head == kBlocked ? PushResult::QueuedWakeOwner : PushResult::Queued;
         }
     }

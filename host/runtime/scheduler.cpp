@@ -29,7 +29,9 @@ std::thread Scheduler::replace_thread() {
 }
 
 void Scheduler::notify() noexcept {
-    if (wake_.word.exchange(1, std::memory_order_acq_rel) == 0) wake_.wake_one();
+    // The syscall only if the thread really sleeps; a spinning one sees the word.
+    if (wake_.word.exchange(1, std::memory_order_seq_cst) == 0 && sleeping_.load(std::memory_order_seq_cst))
+        wake_.wake_one();
 }
 
 void Scheduler::loop(uint32_t epoch) {
@@ -80,16 +82,36 @@ void Scheduler::park(ThreadScratch& scratch) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     // Dekker with make_runnable(): it pushes then reads the idle count; we
     // publish the idle count then look at the queues. One of us sees the other.
-    bool work = queue_.size() > 0 || kernel_.global_queue().size() > 0;
-    if (!work) {
+    auto has_work = [this] {
+        if (queue_.size() > 0 || kernel_.global_queue().size() > 0) return true;
         for (auto& s : kernel_.schedulers())
-            if (s.get() != this && s->queue().size() > 0) work = true;
+            if (s.get() != this && s->queue().size() > 0) return true;
+        return false;
+    };
+    bool work = has_work();
+    // Spin briefly before sleeping (as the BEAM's schedulers do): work handed
+    // over within kIdleSpin then costs neither side a futex round trip, which
+    // on a VM is tens of microseconds.
+    if (!work) {
+        auto until = std::chrono::steady_clock::now() + kIdleSpin;
+        for (unsigned i = 1; wake_.word.load(std::memory_order_acquire) == 0; ++i) {
+            __builtin_ia32_pause();
+            if ((i & 63) == 0) {
+                if (has_work() || kernel_.stopping()) {
+                    work = true;
+                    break;
+                }
+                if (std::chrono::steady_clock::now() > until) break;
+            }
+        }
     }
-    if (!work && !kernel_.stopping()) {
+    if (!work && !kernel_.stopping() && wake_.word.load(std::memory_order_acquire) == 0) {
         auto deadline = wheel_.size() > 0
                             ? std::chrono::steady_clock::now() + std::chrono::milliseconds(1)
                             : std::chrono::steady_clock::time_point::max();
+        sleeping_.store(true, std::memory_order_seq_cst);
         wake_.wait(0, deadline);
+        sleeping_.store(false, std::memory_order_relaxed);
     }
     wake_.word.store(0, std::memory_order_relaxed);
     kernel_.idle_schedulers().fetch_sub(1, std::memory_order_seq_cst);
