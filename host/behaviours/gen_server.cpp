@@ -11,6 +11,7 @@
 //   anything else                         -> handle_info
 #include "../code/module_version.hpp"
 #include "../runtime/current.hpp"
+#include "../runtime/deadline.hpp"
 #include "../runtime/kernel.hpp"
 #include "../runtime/process.hpp"
 #include "crash_report.hpp"
@@ -31,16 +32,8 @@ const Atom gen_stop("$gen_stop");
 const Atom gen_server_atom("gen_server");
 const Atom already_started("already_started");
 
-runtime::Kernel& kernel() {
-    Runtime* rt = Runtime::current();
-    if (!rt) throw BadArg("no otpp::Runtime is running");
-    return rt->kernel();
-}
-
-std::chrono::steady_clock::time_point deadline_after(Timeout timeout) {
-    if (timeout == infinity) return std::chrono::steady_clock::time_point::max();
-    return std::chrono::steady_clock::now() + timeout;
-}
+using runtime::deadline_after;
+runtime::Kernel& kernel() { return runtime::current_kernel(); }
 
 std::optional<Pid> resolve(const ServerRef& server) {
     if (auto* pid = std::get_if<Pid>(&server)) return *pid;
@@ -173,34 +166,36 @@ private:
     // terminate(Reason, State), then exit(Reason). Like OTP, a normal,
     // shutdown or {shutdown, _} stop is no crash; anything else is reported.
     [[noreturn]] void stop(const Term& reason) {
-        try {
-            me_.set_callback("terminate");
-            callbacks_->terminate(reason, state_);
-        } catch (const ProcessExit&) {
-            throw;
-        } catch (...) {
-            Term why = current_exception_reason();
-            report_crash(why, "terminate", last_message_);
+        if (auto failed = run_terminate(reason)) {
+            report_crash(*failed, "terminate", last_message_);
             release_state();
-            exit(why);
+            exit(*failed);
         }
         if (!is_normal_exit(reason)) report_crash(reason, nullptr, last_message_);
         release_state();
         exit(reason);
     }
 
+    // A callback threw: terminate (whose own failure changes nothing: the
+    // first reason stands), report, exit.
     [[noreturn]] void crash(const Term& reason, const char* callback) {
-        try {
-            me_.set_callback("terminate");
-            callbacks_->terminate(reason, state_);
-        } catch (const ProcessExit&) {
-            throw;
-        } catch (...) {
-            // terminate failing while crashing: the first reason stands.
-        }
+        run_terminate(reason);
         report_crash(reason, callback, last_message_);
         release_state();
         exit(reason);
+    }
+
+    // Calls terminate; the reason it failed with, if it threw.
+    std::optional<Term> run_terminate(const Term& reason) {
+        try {
+            me_.set_callback("terminate");
+            callbacks_->terminate(reason, state_);
+            return std::nullopt;
+        } catch (const ProcessExit&) {
+            throw;
+        } catch (...) {
+            return current_exception_reason();
+        }
     }
 
     void release_state() noexcept {

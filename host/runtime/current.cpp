@@ -1,6 +1,7 @@
 #include "current.hpp"
 
 #include <otpp/error.hpp>
+#include <otpp/runtime.hpp>
 
 namespace otpp::runtime {
 
@@ -18,6 +19,12 @@ Process& require_process() {
     Process* p = current_process();
     if (!p) throw BadArg("not in a process: call this from a spawned process or a ScopedProcess");
     return *p;
+}
+
+Kernel& current_kernel() {
+    Runtime* rt = Runtime::current();
+    if (!rt) throw BadArg("no otpp::Runtime is running");
+    return rt->kernel();
 }
 
 }  // namespace otpp::runtime

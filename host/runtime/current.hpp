@@ -19,4 +19,8 @@ class Scheduler;
 // The calling process, or BadArg("not in a process").
 Process& require_process();
 
+class Kernel;
+// The running runtime's kernel, or BadArg("no otpp::Runtime is running").
+Kernel& current_kernel();
+
 }  // namespace otpp::runtime

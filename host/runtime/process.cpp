@@ -234,12 +234,7 @@ bool Process::apply_signal(Signal* s) {
                 delete s;
                 return true;
             }
-            if (trap_exit_) {
-                s->payload = exit_message(s->from, s->payload);
-                s->kind = SignalKind::Message;
-                append_message(s);
-                return true;
-            }
+            if (trap_exit_) return deliver_as_exit_message(s);
             bool normal = s->payload.is_atom(atoms::normal);
             if (!normal) pending_exit_ = std::move(s->payload);
             delete s;
@@ -252,12 +247,7 @@ bool Process::apply_signal(Signal* s) {
                 delete s;
                 return false;
             }
-            if (trap_exit_) {
-                s->payload = exit_message(s->from, s->payload);
-                s->kind = SignalKind::Message;
-                append_message(s);
-                return true;
-            }
+            if (trap_exit_) return deliver_as_exit_message(s);
             bool normal = s->payload.is_atom(atoms::normal);
             if (normal && s->from != pid_) {  // exit(Other, normal) is ignored
                 delete s;
@@ -269,6 +259,13 @@ bool Process::apply_signal(Signal* s) {
         }
     }
     delete s;
+    return true;
+}
+
+bool Process::deliver_as_exit_message(Signal* s) noexcept {
+    s->payload = exit_message(s->from, s->payload);
+    s->kind = SignalKind::Message;
+    append_message(s);
     return true;
 }
 

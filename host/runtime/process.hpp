@@ -123,6 +123,7 @@ private:
     void terminate(Term reason) noexcept;  // the exit protocol
     bool apply_signal(Signal* s);    // false: it kills us (reason in pending_exit_)
     void append_message(Signal* s) noexcept;
+    bool deliver_as_exit_message(Signal* s) noexcept;  // trap_exit: {'EXIT', From, Reason}
     void unlink_message(Signal* s) noexcept;
     void block(std::chrono::steady_clock::time_point deadline);
     void cancel_receive_timer() noexcept;

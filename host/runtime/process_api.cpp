@@ -1,6 +1,7 @@
 // The SDK's process functions (otpp/process.hpp): thin shims that find the
 // calling process and the running kernel, then delegate.
 #include "current.hpp"
+#include "deadline.hpp"
 #include "kernel.hpp"
 #include "process.hpp"
 
@@ -11,19 +12,8 @@
 namespace otpp {
 
 namespace {
-
-runtime::Kernel& kernel() {
-    Runtime* rt = Runtime::current();
-    if (!rt) throw BadArg("no otpp::Runtime is running");
-    return rt->kernel();
-}
-
-std::chrono::steady_clock::time_point deadline_after(Timeout timeout) {
-    if (timeout == infinity) return std::chrono::steady_clock::time_point::max();
-    if (timeout.count() < 0) throw BadArg("receive: negative timeout");
-    return std::chrono::steady_clock::now() + timeout;
-}
-
+using runtime::deadline_after;
+runtime::Kernel& kernel() { return runtime::current_kernel(); }
 }  // namespace
 
 namespace detail {
