@@ -182,3 +182,20 @@ TEST_CASE_METHOD(GenServerFixture, "register_builtin makes a module startable by
     auto missing = gen_server::start(Atom("no_such_module"), 0);
     CHECK(missing.term() == Term::tuple({atoms::error, Term::tuple({Atom("no_module"), Atom("no_such_module")})}));
 }
+
+TEST_CASE("the callback table turns state into a term and back, as an upgrade will", "[gen_server][upgrade]") {
+    const auto& cb = *static_cast<const gen_server::Callbacks*>(counter_module.callbacks);
+    Counter::State state{41, 2};
+    Term as_term = cb.state_to_term(&state);
+    CHECK(as_term == Term::map({{Atom("count"), 41}, {Atom("infos"), 2}}));
+    CHECK(cb.format_status(&state) == as_term);  // the default format_status
+    // The default code_change: from_term, keeping defaults for missing fields
+    // and ignoring fields the old version had and this one dropped.
+    Term old_state = Term::map({{Atom("count"), 7}, {Atom("dropped_field"), Atom("x")}});
+    void* migrated = cb.code_change(Term::binary("0.9.0"), old_state, Term());
+    CHECK(static_cast<Counter::State*>(migrated)->count == 7);
+    CHECK(static_cast<Counter::State*>(migrated)->infos == 0);
+    cb.destroy(migrated);
+    CHECK_THROWS_AS(cb.code_change(Term::binary("0.9.0"), Term::map({{Atom("count"), Term::binary("x")}}), Term()),
+                    BadArg);
+}
