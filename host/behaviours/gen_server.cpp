@@ -107,12 +107,22 @@ public:
         }
     }
 
-    [[noreturn]] void loop() {
+    // Runs until the server stops; with hibernate_after, may instead leave
+    // by hibernating, to be called again on a fresh stack.
+    [[noreturn]] void loop(std::optional<Timeout> hibernate_after) {
         for (;;) {
-            auto message = timeout_ == infinity ? std::optional<Term>(receive()) : receive(timeout_);
-            Term m = message ? std::move(*message) : Term(atoms::timeout);
-            last_message_ = m;
-            dispatch(m);
+            std::optional<Term> message;
+            if (timeout_ != infinity) {
+                message = receive(timeout_);
+                if (!message) message = Term(atoms::timeout);
+            } else if (hibernate_after) {
+                message = receive(*hibernate_after);
+                if (!message) me_.hibernate();
+            } else {
+                message = receive();
+            }
+            last_message_ = *message;
+            dispatch(*message);
         }
     }
 
@@ -252,10 +262,16 @@ StartResult start_version(std::shared_ptr<const code::ModuleVersion> module, Ter
     runtime::Process& me = runtime::require_process();
     Pid starter = me.pid();
     Ref tag = make_ref();
-    auto body = [module, args = std::move(args), options, starter, tag] {
-        Server server(module, options.link ? std::optional<Pid>(starter) : std::nullopt);
-        if (!server.init(args, options, starter, tag)) return;
-        server.loop();
+    // The server lives in the body object, not on the stack, so that the body
+    // can be entered again after the process hibernated.
+    auto body = [module, args = std::move(args), options, starter, tag,
+                 server = std::shared_ptr<Server>()]() mutable {
+        if (!server) {
+            server = std::make_shared<Server>(module, options.link ? std::optional<Pid>(starter) : std::nullopt);
+            if (!server->init(args, options, starter, tag)) return;
+            args = Term();
+        }
+        server->loop(options.hibernate_after);
     };
     runtime::Signal* mark = me.mailbox_mark();
     me.activate_alias(tag);

@@ -82,7 +82,7 @@ void Process::reset_for_spawn(Kernel& kernel, Pid pid) {
     body_ = {};
     stack_size_ = kernel.options().default_stack_size;
     guard_page_ = false;
-    started_ = false;
+    started_.store(false, std::memory_order_relaxed);
     is_thread_ = false;
     trap_exit_ = false;
     exiting_ = false;
@@ -517,11 +517,25 @@ void Process::drop_name(Atom name) noexcept {
 
 // ---------------------------------------------------------------- body and exit
 
-void Process::run_body() noexcept {
+namespace {
+// Thrown by hibernate() and caught only by run_body: not a std::exception, and
+// not a ProcessExit, so nothing in between mistakes it for an error or a kill.
+struct Hibernation {};
+}  // namespace
+
+void Process::hibernate() {
+    if (is_thread_) throw BadArg("hibernate: a ScopedProcess has no stack to give back");
+    if (exiting_) rethrow_exit();
+    throw Hibernation{};
+}
+
+bool Process::run_body() noexcept {
     Term reason = atoms::normal;
     try {
         body_.invoke(body_.object);
         if (exiting_) reason = pending_exit_;  // a kill was caught by the body and ignored
+    } catch (const Hibernation&) {
+        return false;
     } catch (const ProcessExit& e) {
         reason = e.reason();
     } catch (const std::exception& e) {
@@ -534,6 +548,7 @@ void Process::run_body() noexcept {
     if (body_.destroy) body_.destroy(body_.object);
     body_ = {};
     terminate(std::move(reason));
+    return true;
 }
 
 void Process::terminate(Term reason) noexcept {
@@ -608,7 +623,7 @@ std::size_t Process::memory_estimate() const noexcept {
     return sizeof(Process) +
            (mbox_len_.load(std::memory_order_relaxed) + queued_signals_.load(std::memory_order_relaxed)) *
                sizeof(Signal) +
-           stack_size_;
+           (started_.load(std::memory_order_relaxed) ? stack_size_ : 0);  // a hibernating process holds no stack
 }
 
 ProcessInfo Process::info() const {

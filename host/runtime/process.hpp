@@ -43,7 +43,9 @@ struct TimerEntry;
 // Why a process switched back to its scheduler.
 // Abandoned: the process swallowed its own exit (catch (...) without rethrow)
 // and was cut loose without unwinding; see Process::rethrow_exit().
-enum class SwitchReason : uint8_t { Yield, Block, Exited, Abandoned };
+// Hibernated: the process gave its stack back while waiting (erlang:hibernate):
+// its fiber ended, its body will be invoked again on a fresh stack.
+enum class SwitchReason : uint8_t { Yield, Block, Exited, Abandoned, Hibernated };
 
 struct MonitorRecord {
     Ref ref;
@@ -89,6 +91,10 @@ public:
     [[noreturn]] void die(Term reason);
     // Called where a dying process shows up again after its ProcessExit.
     [[noreturn]] void rethrow_exit();
+    // Waits for a message without a stack: unwinds to the body's entry, frees
+    // the stack, and invokes the body again when a signal arrives. The body
+    // must be written to be re-entered (behaviour engines are).
+    [[noreturn]] void hibernate();
 
     // links / monitors / flags [owner]
     void link(Pid other);
@@ -119,7 +125,8 @@ private:
     friend class ::otpp::ScopedProcess;
 
     void reset_for_spawn(Kernel& kernel, Pid pid);
-    void run_body() noexcept;        // the fiber's entry, on the process stack
+    // The fiber's entry, on the process stack. False: the body hibernated.
+    bool run_body() noexcept;
     void terminate(Term reason) noexcept;  // the exit protocol
     bool apply_signal(Signal* s);    // false: it kills us (reason in pending_exit_)
     void append_message(Signal* s) noexcept;
@@ -159,7 +166,7 @@ private:
     detail::ProcessBody body_{};
     std::size_t stack_size_ = 0;
     bool guard_page_ = false;
-    bool started_ = false;
+    std::atomic<bool> started_{false};  // has a fiber (false when new or hibernating)
     Futex thread_wake_;
     [[no_unique_address]] SanitizerState sanitizer_;
 

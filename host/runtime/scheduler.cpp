@@ -135,15 +135,14 @@ void Scheduler::run(Process* p, uint32_t epoch) {
     p->reductions_left_ = budget;
     set_current_process(p);
 
-    if (!p->started_) {
-        p->started_ = true;
+    if (!p->started_.load(std::memory_order_relaxed)) {
+        p->started_.store(true, std::memory_order_relaxed);
         p->context_ = boost::context::fiber(
             std::allocator_arg, ArenaStackAllocator(kernel_.stacks(), p->stack_size_, p->guard_page_, &p->stack_),
             [p](boost::context::fiber&& caller) {
                 fiber_switch::arrived_in_process(p->sanitizer_);
                 p->caller_ = std::move(caller);
-                p->run_body();
-                p->switch_reason_ = SwitchReason::Exited;
+                p->switch_reason_ = p->run_body() ? SwitchReason::Exited : SwitchReason::Hibernated;
                 fiber_switch::leave_process(p->sanitizer_, true);
                 return std::move(p->caller_);
             });
@@ -151,8 +150,10 @@ void Scheduler::run(Process* p, uint32_t epoch) {
     fiber_switch::enter_process(p->sanitizer_, static_cast<char*>(p->stack_.sp) - p->stack_.size,
                                 p->stack_.size);
     p->context_ = std::move(p->context_).resume();
-    fiber_switch::arrived_in_scheduler(p->sanitizer_, p->switch_reason_ == SwitchReason::Exited ||
-                                                          p->switch_reason_ == SwitchReason::Abandoned);
+    const bool fiber_ended = p->switch_reason_ == SwitchReason::Exited ||
+                             p->switch_reason_ == SwitchReason::Abandoned ||
+                             p->switch_reason_ == SwitchReason::Hibernated;
+    fiber_switch::arrived_in_scheduler(p->sanitizer_, fiber_ended);
 
     set_current_process(nullptr);
     if (epoch_.load(std::memory_order_relaxed) == epoch) {  // else a replacement owns the stats
@@ -163,8 +164,7 @@ void Scheduler::run(Process* p, uint32_t epoch) {
     p->reductions_.store(p->reductions_.load(std::memory_order_relaxed) + static_cast<uint64_t>(used > 0 ? used : 0),
                          std::memory_order_relaxed);
 
-    if (p->switch_reason_ != SwitchReason::Exited && p->switch_reason_ != SwitchReason::Abandoned &&
-        !kernel_.stacks().intact(p->stack_, p->switch_sp_)) {
+    if (!fiber_ended && !kernel_.stacks().intact(p->stack_, p->switch_sp_)) {
         std::fprintf(stderr, "otpp: fatal: process %s overflowed its %zu-byte stack "
                              "(spawn it with a larger SpawnOptions::stack_size)\n",
                      Term(p->pid()).to_string().c_str(), p->stack_size_);
@@ -176,6 +176,10 @@ void Scheduler::run(Process* p, uint32_t epoch) {
             p->status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
             if (queue_.push(p) > 0) kernel_.wake_idle_scheduler();
             break;
+        case SwitchReason::Hibernated:
+            // Its fiber (and stack) are gone; the next run starts a new one.
+            p->started_.store(false, std::memory_order_relaxed);
+            [[fallthrough]];
         case SwitchReason::Block:
             // Only now, with its context saved, may the process be woken.
             p->status_.store(ProcessStatus::waiting, std::memory_order_relaxed);

@@ -16,7 +16,7 @@ ScopedProcess::ScopedProcess() {
     process_ = k.table().allocate();
     process_->reset_for_spawn(k, process_->pid_);
     process_->is_thread_ = true;
-    process_->started_ = true;
+    process_->started_.store(true, std::memory_order_relaxed);
     process_->reductions_left_ = static_cast<int32_t>(k.options().reductions_per_slice);
     process_->label_ = "ScopedProcess";
     process_->status_.store(ProcessStatus::running, std::memory_order_relaxed);

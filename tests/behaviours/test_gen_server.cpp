@@ -199,3 +199,33 @@ TEST_CASE("the callback table turns state into a term and back, as an upgrade wi
     CHECK_THROWS_AS(cb.code_change(Term::binary("0.9.0"), Term::map({{Atom("count"), Term::binary("x")}}), Term()),
                     BadArg);
 }
+
+TEST_CASE_METHOD(GenServerFixture, "hibernate_after: an idle server gives its stack back and still serves",
+                 "[gen_server][hibernate]") {
+    Pid pid = start_counter(1, {.hibernate_after = Timeout(0)});
+    // Wait until it hibernated: no stack counted in its memory.
+    std::optional<ProcessInfo> info;
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    do {
+        sleep_for(1ms);
+        info = runtime.process_info(pid);
+        REQUIRE(info.has_value());
+    } while ((info->status != ProcessStatus::waiting || info->memory >= info->stack_size) &&
+             std::chrono::steady_clock::now() < deadline);
+    CHECK(info->memory < info->stack_size);
+    // Calls, casts and infos wake it on a fresh stack; state survives.
+    for (int i = 0; i < 100; ++i) gen_server::cast(pid, Term::tuple({Atom("add"), 1}));
+    CHECK(gen_server::call(pid, Atom("get")) == Term(101));
+    send(pid, Atom("info"));
+    CHECK(gen_server::call(pid, Atom("infos")) == Term(1));
+    CHECK(gen_server::call(pid, Atom("defer")) == Term(Atom("deferred")));
+    // Stop and kill still reach it while it hibernates.
+    Pid other = start_counter(5, {.hibernate_after = Timeout(0)});
+    sleep_for(5ms);
+    Ref ref = monitor(other);
+    exit(other, atoms::kill);
+    CHECK(expect_message(match::tuple(atoms::DOWN, ref, match::_, match::_, match::_))[4] == Term(atoms::killed));
+    gen_server::stop_server(pid, Atom("done"));
+    CHECK(expect_message(match::tuple(Atom("terminated"), match::_, match::_)) ==
+          Term::tuple({Atom("terminated"), Atom("done"), 101}));
+}

@@ -3,7 +3,8 @@
 //   call_conc C S K   C clients, S servers, K calls per client;
 //                     client i calls server i mod S             -> gencall_conc_calls_per_s,
 //                                                                  gencall_conc_max_lat_us
-//   genserver_mem N   N idle servers                            -> genserver_mem_bytes
+//   genserver_mem N   N idle servers (hibernate_after = 0, so an idle
+//                     server holds no stack)                    -> genserver_mem_bytes
 #include "bench.hpp"
 
 #include <otpp/gen_server.hpp>
@@ -108,13 +109,14 @@ int run_genserver_mem(const std::vector<std::string>& args, const RuntimeOptions
     std::size_t before = rss_bytes();
     // Started from a process so that start() can wait for each init.
     spawn([parent, n] {
-        for (std::size_t i = 0; i < n; ++i) gen_server::start(echo_module, atoms::undefined);
+        for (std::size_t i = 0; i < n; ++i)
+            gen_server::start(echo_module, atoms::undefined, {.hibernate_after = Timeout(0)});
         send(parent, atoms::ok);
     });
     receive();
     std::size_t after = rss_bytes();
     metric("genserver_mem_bytes", static_cast<double>(after - before) / static_cast<double>(n),
-           "n=" + std::to_string(n) + " " + sched_tag(runtime));
+           "n=" + std::to_string(n) + " hibernate_after=0 " + sched_tag(runtime));
     return 0;
 }
 

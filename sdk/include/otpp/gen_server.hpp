@@ -177,6 +177,11 @@ struct StartOptions {
     std::optional<Atom> name;       // register the server under this name
     bool link = false;              // link it to the caller (start_link)
     Timeout timeout = std::chrono::milliseconds(5000);  // for init
+    // OTP's hibernate_after: after this long without a message the server
+    // gives its stack back (erlang:hibernate) and costs only its control block
+    // and state while idle; the next message finds it a fresh stack (a few
+    // microseconds). Not while a callback asked for an idle Timeout.
+    std::optional<Timeout> hibernate_after;
 };
 
 // OTP's start result: {ok, Pid} | ignore | {error, Reason}.
