@@ -38,13 +38,6 @@ void setup_logging(const std::string& level, const std::string& sink) {
     spdlog::set_default_logger(logger);
 }
 
-bool set_log_level(const std::string& level) {
-    auto lvl = parse_level(level);
-    if (!lvl) return false;
-    spdlog::default_logger()->set_level(*lvl);
-    return true;
-}
-
 void stop_logging() {
     // Hold the logger across shutdown: the worker thread is joined with its
     // queue drained, and the last reference (and the destructor) stays here.

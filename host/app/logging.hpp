@@ -10,8 +10,7 @@ namespace otpp::host {
 // level: trace, debug, info, warn, error, critical, off.
 // sink: "stderr", "stdout" or "file:<path>". Throws otpp::Error on a bad sink.
 void setup_logging(const std::string& level, const std::string& sink);
-// Changes the level at runtime (the console's log-level). False if unknown.
-bool set_log_level(const std::string& level);
+// (Changing the level at runtime: otpp::log::set_level, otpp/log.hpp.)
 // Flushes and stops the background logging thread.
 void stop_logging();
 
