@@ -682,47 +682,30 @@ struct TermCodec<std::optional<T>> {
     }
 };
 
-template <class T, class A>
-struct TermCodec<std::vector<T, A>> {
-    static Term encode(const std::vector<T, A>& value)
+namespace detail {
+// One codec for every sequence container: a list term, element by element.
+template <class Seq>
+struct SequenceCodec {
+    using T = typename Seq::value_type;
+    static Term encode(const Seq& value)
         requires TermEncodable<T>
     {
-        return detail::encode_list(value);
+        return encode_list(value);
     }
-    static std::vector<T, A> decode(const Term& term)
+    static Seq decode(const Term& term)
         requires TermDecodable<T>
     {
-        return detail::decode_sequence<std::vector<T, A>>(term);
+        return decode_sequence<Seq>(term);
     }
 };
+}  // namespace detail
 
 template <class T, class A>
-struct TermCodec<std::deque<T, A>> {
-    static Term encode(const std::deque<T, A>& value)
-        requires TermEncodable<T>
-    {
-        return detail::encode_list(value);
-    }
-    static std::deque<T, A> decode(const Term& term)
-        requires TermDecodable<T>
-    {
-        return detail::decode_sequence<std::deque<T, A>>(term);
-    }
-};
-
+struct TermCodec<std::vector<T, A>> : detail::SequenceCodec<std::vector<T, A>> {};
 template <class T, class A>
-struct TermCodec<std::list<T, A>> {
-    static Term encode(const std::list<T, A>& value)
-        requires TermEncodable<T>
-    {
-        return detail::encode_list(value);
-    }
-    static std::list<T, A> decode(const Term& term)
-        requires TermDecodable<T>
-    {
-        return detail::decode_sequence<std::list<T, A>>(term);
-    }
-};
+struct TermCodec<std::deque<T, A>> : detail::SequenceCodec<std::deque<T, A>> {};
+template <class T, class A>
+struct TermCodec<std::list<T, A>> : detail::SequenceCodec<std::list<T, A>> {};
 
 template <class T, class C, class A>
 struct TermCodec<std::set<T, C, A>> {
