@@ -31,7 +31,7 @@ void load_plugins(Runtime& runtime, const HostConfig& config) {
         std::sort(files.begin(), files.end());
         for (const auto& file : files) {
             try {
-                auto v = modules.load(file);
+                auto v = modules.load(file).loaded;
                 spdlog::info("loaded {} from {}", v->label(), file.string());
             } catch (const std::exception& e) {
                 spdlog::error("{}", e.what());

@@ -18,6 +18,13 @@ Kernel::Kernel(const RuntimeOptions& options)
     for (unsigned i = 0; i < options_.schedulers; ++i)
         schedulers_.push_back(std::make_unique<Scheduler>(*this, static_cast<int>(i), now_ms()));
     modules_.make_current(modules_.static_version(supervisor::builtin_module()));
+    modules_.set_pin_finder([this](const code::ModuleVersion* version) {
+        std::vector<Pid> pids;
+        table_.for_each([&](Process& p) {
+            if (p.is_alive() && p.code().get() == version) pids.push_back(p.pid());
+        });
+        return pids;
+    });
     for (auto& s : schedulers_) adopt_thread(s->start_thread());
     watchdog_ = std::make_unique<Watchdog>(*this);
 }

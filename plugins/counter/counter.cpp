@@ -39,4 +39,8 @@ struct Counter {
 
 }  // namespace
 
-OTPP_GEN_SERVER(Counter, "counter", "1.0.0")
+// The tests build the same source as several versions of the module.
+#ifndef COUNTER_VERSION
+#define COUNTER_VERSION "1.0.0"
+#endif
+OTPP_GEN_SERVER(Counter, "counter", COUNTER_VERSION)
