@@ -1,5 +1,7 @@
 #include "host_config.hpp"
 
+#include "../../sdk/src/utf8.hpp"  // the term parser's UTF-8 encoder, header-only
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -260,23 +262,6 @@ Pos pos_of(const toml::source_region& r) {
     return {r.begin.line, r.begin.column};
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
 
 // Re-reads the TOML string literal that starts at `start` (toml++'s position of
 // its opening quote) and returns, for every byte of its decoded value, the
@@ -374,7 +359,7 @@ std::vector<Pos> string_literal_positions(std::string_view text, Pos start, std:
                     advance();
                 }
                 std::string bytes;
-                append_utf8(bytes, cp);
+                detail::utf8::encode(bytes, static_cast<char32_t>(cp));
                 emit(bytes, p);
                 continue;
             }
