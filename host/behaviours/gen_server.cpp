@@ -8,7 +8,13 @@
 //   {'$gen_stop', Reason}                 -> terminate(Reason), exit(Reason)
 //   {'EXIT', Parent, Reason}              -> when trapping exits and Parent is
 //                                            the starter: terminate, exit(Reason)
+//   {'$system', From, Request}            -> handled by the engine, between
+//                                            callbacks: get_status, and the
+//                                            code server's migration requests
+//                                            (host/code/migration.hpp)
 //   anything else                         -> handle_info
+#include "../code/migration.hpp"
+#include "../code/module_table.hpp"
 #include "../code/module_version.hpp"
 #include "../runtime/current.hpp"
 #include "../runtime/deadline.hpp"
@@ -29,6 +35,11 @@ namespace {
 const Atom gen_call("$gen_call");
 const Atom gen_cast("$gen_cast");
 const Atom gen_stop("$gen_stop");
+const Atom gen_system("$system");
+const Atom get_status_atom("get_status");
+const Atom prepare_atom("prepare"), commit_atom("commit"), abort_atom("abort"), migrate_atom("migrate");
+const Atom all_prepared("all_prepared"), failed_atom("failed"), done_atom("done"), all_switched("all_switched");
+const Atom bad_return("bad_return_from_code_change");
 const Atom gen_server_atom("gen_server");
 const Atom already_started("already_started");
 
@@ -64,6 +75,7 @@ public:
 
     ~Server() {
         if (state_) callbacks_->destroy(state_);
+        discard_pending();
     }
 
     // Runs init and acknowledges the starter; false if the server must not go on.
@@ -129,6 +141,7 @@ public:
 private:
     void dispatch(const Term& m) {
         Outcome out;
+        if (m.is_tuple(3) && m[0].is_atom(gen_system)) return handle_system(m[1], m[2]);
         if (m.is_tuple(3) && m[0].is_atom(gen_call) && m[1].is_tuple(2)) {
             From from{m[1][0].get<Pid>(), m[1][1].get<Ref>()};
             run("handle_call", out, [&] { callbacks_->handle_call(m[2], from, state_, out); });
@@ -156,6 +169,148 @@ private:
         }
         if (out.kind == Outcome::stop) stop(out.value);
         timeout_ = out.timeout;
+    }
+
+
+    // ------------------------------------------------------------ system messages
+
+    void handle_system(const Term& from, const Term& request) {
+        if (request.is_atom(get_status_atom)) {
+            if (from.is_tuple(2) && from[0].is_pid() && from[1].is_ref())
+                send_reply(from[0].get<Pid>(), from[1].get<Ref>(), status());
+            return;
+        }
+        if (!request.is_tuple(2) || !request[1].is_ref()) return;
+        auto migration = kernel().modules().migration(request[1].get<Ref>());
+        // Unknown or finished (we came too late), or not for the version we run.
+        if (!migration || migration->from != module_) return;
+        if (request[0].is_atom(prepare_atom)) prepare(*migration);
+        else if (request[0].is_atom(migrate_atom)) migrate(*migration);
+        // A commit or abort outside prepare() is stale: nothing to do.
+    }
+
+    Term status() {
+        Term state;
+        try {
+            state = callbacks_->format_status(state_);
+        } catch (const ProcessExit&) {
+            throw;
+        } catch (...) {
+            state = Term::tuple({Atom("format_status_failed"), current_exception_reason()});
+        }
+        return Term::map({{Atom("pid"), me_.pid()},
+                          {Atom("module"), module_->name},
+                          {Atom("version"), Term::binary(module_->version)},
+                          {Atom("state"), std::move(state)}});
+    }
+
+    // The new version's state, built beside the old one (which is only read).
+    struct Converted {
+        void* state = nullptr;
+        const char* failed_in = nullptr;
+        Term reason;
+    };
+    Converted convert(const code::Migration& m) {
+        auto* to = static_cast<const Callbacks*>(m.to->callbacks);
+        const char* phase = m.downgrade ? "downgrade" : "state_to_term";
+        try {
+            me_.set_callback(phase);
+            Term term = m.downgrade ? callbacks_->downgrade(m.to_vsn, state_, m.extra)
+                                    : callbacks_->state_to_term(state_);
+            phase = "code_change";
+            me_.set_callback(phase);
+            Outcome out;
+            void* state = to->code_change(m.old_vsn, term, m.extra, out);
+            me_.set_callback(nullptr);
+            if (out.kind == Outcome::ok && state) return {state, nullptr, Term()};
+            if (state) to->destroy(state);
+            return {nullptr, phase, out.kind == Outcome::stop ? out.value : Term(bad_return)};
+        } catch (const ProcessExit&) {
+            throw;
+        } catch (...) {
+            me_.set_callback(nullptr);
+            return {nullptr, phase, current_exception_reason()};
+        }
+    }
+
+    // Atomic mode: prepare, tell, wait suspended for the decision.
+    void prepare(code::Migration& m) {
+        auto started = std::chrono::steady_clock::now();
+        Converted c = convert(m);
+        pending_state_ = c.state;
+        if (c.state) pending_module_ = m.to;
+        // Messages from now on wait behind the decision.
+        runtime::Signal* mark = me_.mailbox_mark();
+        bool wait = false;
+        std::optional<Term> notify;
+        {
+            std::lock_guard lock(m.mutex);
+            if (c.failed_in) {
+                m.failed.push_back({me_.pid(), c.failed_in, c.reason});
+                if (m.phase == code::Migration::Phase::open) notify = Term(failed_atom);
+            } else if (m.phase == code::Migration::Phase::open) {
+                m.prepared.push_back(me_.pid());
+                if (m.prepared.size() == m.expected) notify = Term(all_prepared);
+                wait = true;
+            }
+        }
+        if (notify) send(m.coordinator, Term::tuple({m.id, *notify}));
+        if (!wait) return discard_pending();
+        const Ref id = m.id;
+        auto decision = me_.receive(
+            [&](const Term& msg) {
+                return msg.is_tuple(3) && msg[0].is_atom(gen_system) && msg[2].is_tuple(2) &&
+                       msg[2][1].is_ref() && msg[2][1].get<Ref>() == id &&
+                       (msg[2][0].is_atom(commit_atom) || msg[2][0].is_atom(abort_atom));
+            },
+            runtime::deadline_after(infinity), mark);
+        if ((*decision)[2][0].is_atom(commit_atom)) switch_to(m, started);
+        else discard_pending();
+    }
+
+    // Rolling mode: convert and switch at once, then answer.
+    void migrate(code::Migration& m) {
+        auto started = std::chrono::steady_clock::now();
+        Converted c = convert(m);
+        pending_state_ = c.state;
+        if (c.state) pending_module_ = m.to;
+        bool commit = false;
+        {
+            std::lock_guard lock(m.mutex);
+            if (c.failed_in) m.failed.push_back({me_.pid(), c.failed_in, c.reason});
+            else commit = m.phase == code::Migration::Phase::open;
+        }
+        if (commit) switch_to(m, started);
+        else discard_pending();
+        send(m.coordinator, Term::tuple({m.id, done_atom, me_.pid()}));
+    }
+
+    // From now on this process runs the new version; the old state goes with
+    // the old code, which stays mapped until our last reference to it is gone.
+    void switch_to(code::Migration& m, std::chrono::steady_clock::time_point started) {
+        std::shared_ptr<const code::ModuleVersion> previous = std::move(module_);
+        void* old_state = state_;
+        module_ = std::move(pending_module_);
+        callbacks_ = static_cast<const Callbacks*>(module_->callbacks);
+        state_ = pending_state_;
+        pending_state_ = nullptr;
+        me_.set_code(module_);
+        static_cast<const Callbacks*>(previous->callbacks)->destroy(old_state);
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        bool last;
+        {
+            std::lock_guard lock(m.mutex);
+            m.migrated.push_back(me_.pid());
+            m.suspended_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX)));
+            last = m.phase == code::Migration::Phase::committed && m.migrated.size() == m.prepared.size();
+        }
+        if (last) send(m.coordinator, Term::tuple({m.id, all_switched}));
+    }
+
+    void discard_pending() noexcept {
+        if (pending_state_) static_cast<const Callbacks*>(pending_module_->callbacks)->destroy(pending_state_);
+        pending_state_ = nullptr;
+        pending_module_.reset();
     }
 
     template <class F>
@@ -212,6 +367,7 @@ private:
         me_.set_callback(nullptr);
         if (state_) callbacks_->destroy(state_);
         state_ = nullptr;
+        discard_pending();
     }
 
     void report_crash(const Term& reason, const char* callback, const Term& last) {
@@ -250,6 +406,9 @@ private:
     std::optional<Pid> parent_;  // the starter, when linked to it
     runtime::Process& me_;
     void* state_ = nullptr;
+    // During a migration: the new version's state, not yet ours.
+    void* pending_state_ = nullptr;
+    std::shared_ptr<const code::ModuleVersion> pending_module_;
     Timeout timeout_ = infinity;
     Term last_message_;
 };
@@ -267,9 +426,9 @@ StartResult start_version(std::shared_ptr<const code::ModuleVersion> module, Ter
     auto body = [module, args = std::move(args), options, starter, tag,
                  server = std::shared_ptr<Server>()]() mutable {
         if (!server) {
-            server = std::make_shared<Server>(module, options.link ? std::optional<Pid>(starter) : std::nullopt);
+            server = std::make_shared<Server>(std::move(module), options.link ? std::optional<Pid>(starter) : std::nullopt);
             if (!server->init(args, options, starter, tag)) return;
-            args = Term();
+            args = Term();  // the server holds its version: an upgrade may change it
         }
         server->loop(options.hibernate_after);
     };
@@ -290,14 +449,16 @@ StartResult start_version(std::shared_ptr<const code::ModuleVersion> module, Ter
     return StartResult((*ack)[1]);
 }
 
-CallOutcome do_call(const ServerRef& server, Term request, Timeout timeout) {
+// A call is {'$gen_call', {Me, Tag}, Request}; a system request is the same
+// with '$system' (only the engine answers it, never handle_call).
+CallOutcome do_call(const ServerRef& server, Term request, Timeout timeout, Atom kind = gen_call) {
     runtime::Process& me = runtime::require_process();
     auto pid = resolve(server);
     if (!pid) return {false, atoms::noproc};
     runtime::Signal* mark = me.mailbox_mark();
     Ref tag = me.monitor(*pid);
     me.activate_alias(tag);
-    send(*pid, Term::tuple({gen_call, Term::tuple({me.pid(), tag}), std::move(request)}));
+    send(*pid, Term::tuple({kind, Term::tuple({me.pid(), tag}), std::move(request)}));
     auto deadline = deadline_after(timeout);
     auto answer = me.receive(
         [&](const Term& m) {
@@ -352,6 +513,12 @@ Term call(ServerRef server, Term request, Timeout timeout) {
     // OTP: exit({Reason, {gen_server, call, [Server, Request, Timeout]}})
     Term where = Term::tuple({gen_server_atom, atoms::call, Term::list({server_term(server), req})});
     throw ProcessExit(Term::tuple({r.value, where}));
+}
+
+std::optional<Term> get_status(ServerRef server, Timeout timeout) {
+    CallOutcome r = do_call(server, get_status_atom, timeout, gen_system);
+    if (!r.ok) return std::nullopt;
+    return std::move(r.value);
 }
 
 void cast(ServerRef server, Term message) {

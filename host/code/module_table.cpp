@@ -1,5 +1,6 @@
 #include "module_table.hpp"
 
+#include "migration.hpp"
 #include "plugin_library.hpp"
 
 #include "../runtime/current.hpp"
@@ -16,14 +17,6 @@
 namespace otpp::code {
 
 namespace {
-std::shared_ptr<ModuleVersion> version_from(const ModuleDescriptor& d) {
-    auto v = std::make_shared<ModuleVersion>();
-    v->name = Atom(d.name);
-    v->version = d.version;
-    v->kind = d.kind;
-    v->callbacks = d.callbacks;
-    return v;
-}
 // A process waits as a process (suspended); a plain thread sleeps.
 void wait_a_moment() {
     if (runtime::current_process()) sleep_for(std::chrono::milliseconds(1));
@@ -34,22 +27,24 @@ void wait_a_moment() {
 std::shared_ptr<const ModuleVersion> ModuleTable::static_version(const ModuleDescriptor& descriptor) {
     std::lock_guard lock(mutex_);
     auto& slot = statics_[&descriptor];
-    if (!slot) slot = version_from(descriptor);
+    if (!slot) slot = make_version(descriptor);
     return slot;
 }
 
-ModuleTable::LoadReport ModuleTable::load(const std::filesystem::path& file) {
+std::filesystem::path ModuleTable::private_dir() {
+    std::lock_guard lock(mutex_);
+    if (private_dir_.empty())
+        private_dir_ = std::filesystem::temp_directory_path() / ("otpp-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(private_dir_);
+    return private_dir_;
+}
+
+bool ModuleVersion::unpurgeable() const { return library && library->unpurgeable(); }
+
+ModuleTable::LoadReport ModuleTable::load(const std::filesystem::path& file, bool allow_unpurgeable) {
     std::lock_guard serial(load_mutex_);
-    std::filesystem::path dir;
-    {
-        std::lock_guard lock(mutex_);
-        if (private_dir_.empty())
-            private_dir_ = std::filesystem::temp_directory_path() / ("otpp-" + std::to_string(::getpid()));
-        dir = private_dir_;
-    }
-    std::filesystem::create_directories(dir);
-    auto library = PluginLibrary::load(file, LoadOptions{dir, false});
-    auto v = version_from(library->descriptor());
+    auto library = PluginLibrary::load(file, LoadOptions{private_dir(), allow_unpurgeable});
+    auto v = make_version(library->descriptor());
     v->library = library;
     v->file = file.string();
     LoadReport report;
@@ -57,22 +52,29 @@ ModuleTable::LoadReport ModuleTable::load(const std::filesystem::path& file) {
     {
         std::lock_guard lock(mutex_);
         Versions& versions = modules_[v->name.index()];
-        if (versions.current && versions.current->version == v->version) {
+        std::string refusal;
+        if (versions.current && versions.current->version == v->version)
+            refusal = v->label() + " is already the current version";
+        else if (versions.current && !versions.current->library)
+            refusal = "module " + std::string(v->name.name()) + " is built into the host";
+        if (!refusal.empty()) {
             library->unload();
-            throw Error("cannot load " + file.string() + ": " + v->label() + " is already the current version");
+            throw Error("cannot load " + file.string() + ": " + refusal);
         }
         old = versions.old;
     }
     // The third version: whatever still runs the old one dies first.
     if (old) report.purged = purge_version(std::move(old));  // (moved: purge waits for the last other holder)
-    {
-        std::lock_guard lock(mutex_);
-        Versions& versions = modules_[v->name.index()];
-        versions.old = std::move(versions.current);
-        versions.current = v;
-    }
+    install(v);
     report.loaded = v;
     return report;
+}
+
+void ModuleTable::install(std::shared_ptr<const ModuleVersion> version) {
+    std::lock_guard lock(mutex_);
+    Versions& versions = modules_[version->name.index()];
+    versions.old = std::move(versions.current);
+    versions.current = std::move(version);
 }
 
 ModuleTable::PurgeReport ModuleTable::purge(Atom module) {
@@ -100,8 +102,7 @@ ModuleTable::PurgeReport ModuleTable::purge_version(std::shared_ptr<const Module
     // still have been starting on it while we swept.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
-        std::vector<Pid> pinned = pinned_to_ ? pinned_to_(version.get()) : std::vector<Pid>{};
-        for (Pid pid : pinned) {
+        for (auto [pid, behaviour] : pinned_to(version.get())) {
             exit(pid, atoms::kill);
             if (std::find(report.killed.begin(), report.killed.end(), pid) == report.killed.end())
                 report.killed.push_back(pid);
@@ -121,6 +122,113 @@ ModuleTable::PurgeReport ModuleTable::purge_version(std::shared_ptr<const Module
         report.detail = r.detail;
     }
     return report;
+}
+
+ModuleTable::PurgeReport ModuleTable::unload_unused(std::shared_ptr<const ModuleVersion> version,
+                                                    std::chrono::milliseconds wait) {
+    PurgeReport report;
+    report.version = version->version;
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    while (version.use_count() > 1) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            report.unmapped = false;
+            report.detail = "still in use after " + std::to_string(wait.count()) + " ms; kept loaded";
+            std::lock_guard lock(mutex_);
+            leaked_.push_back(std::move(version));
+            return report;
+        }
+        wait_a_moment();
+    }
+    if (version->library) {
+        UnloadResult r = version->library->unload();
+        report.unmapped = r.unmapped;
+        report.detail = r.detail;
+    }
+    return report;
+}
+
+std::vector<PinnedProcess> ModuleTable::pinned_to(const ModuleVersion* version) const {
+    return pinned_to_ ? pinned_to_(version) : std::vector<PinnedProcess>{};
+}
+
+ModuleTable::SoftPurgeResult ModuleTable::soft_purge(Atom module) {
+    std::lock_guard serial(load_mutex_);
+    SoftPurgeResult result;
+    auto version = old(module);
+    if (!version) {
+        result.purged = true;  // nothing to purge (Erlang: true)
+        return result;
+    }
+    for (auto& p : pinned_to(version.get())) result.pinned.push_back(p.pid);
+    if (!result.pinned.empty()) return result;
+    // Nothing runs it and nothing can start on it once it leaves the table:
+    // purge_version finds no one to kill.
+    result.report = purge_version(std::move(version));
+    result.purged = true;
+    return result;
+}
+
+void ModuleTable::delete_module(Atom module) {
+    std::lock_guard serial(load_mutex_);
+    std::lock_guard lock(mutex_);
+    auto it = modules_.find(module.index());
+    if (it == modules_.end() || !it->second.current)
+        throw Error("cannot delete " + std::string(module.name()) + ": not loaded");
+    if (!it->second.current->library)
+        throw Error("cannot delete " + std::string(module.name()) + ": built into the host");
+    if (it->second.old)
+        throw Error("cannot delete " + std::string(module.name()) + ": old version " + it->second.old->version +
+                    " must be purged first");
+    it->second.old = std::move(it->second.current);
+}
+
+std::optional<ModuleTable::ModuleStatus> ModuleTable::which(Atom module) const {
+    std::shared_ptr<const ModuleVersion> cur, old_version;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = modules_.find(module.index());
+        if (it == modules_.end() || (!it->second.current && !it->second.old)) return std::nullopt;
+        cur = it->second.current;
+        old_version = it->second.old;
+    }
+    auto status_of = [&](const std::shared_ptr<const ModuleVersion>& v) -> std::optional<VersionStatus> {
+        if (!v) return std::nullopt;
+        return VersionStatus{v->version, v->file, pinned_to(v.get()).size(), !v->library, v->unpurgeable()};
+    };
+    return ModuleStatus{module, status_of(cur), status_of(old_version)};
+}
+
+std::vector<ModuleTable::ModuleStatus> ModuleTable::all_loaded() const {
+    std::vector<Atom> names;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [index, v] : modules_)
+            if (v.current || v.old) names.push_back(v.current ? v.current->name : v.old->name);
+    }
+    std::sort(names.begin(), names.end(), [](Atom a, Atom b) { return a.name() < b.name(); });
+    std::vector<ModuleStatus> out;
+    for (Atom name : names)
+        if (auto status = which(name)) out.push_back(std::move(*status));
+    return out;
+}
+
+bool ModuleTable::check_process_code(Pid pid, Atom module) const {
+    auto version = old(module);
+    if (!version) return false;
+    for (auto& p : pinned_to(version.get()))
+        if (p.pid == pid) return true;
+    return false;
+}
+
+std::shared_ptr<Migration> ModuleTable::migration(Ref id) const {
+    std::lock_guard lock(mutex_);
+    if (migration_ && migration_->id == id) return migration_;
+    return nullptr;
+}
+
+void ModuleTable::set_migration(std::shared_ptr<Migration> migration) {
+    std::lock_guard lock(mutex_);
+    migration_ = std::move(migration);
 }
 
 void ModuleTable::make_current(std::shared_ptr<const ModuleVersion> version) {

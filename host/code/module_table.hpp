@@ -16,14 +16,25 @@
 
 #include <otpp/export.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace otpp::code {
+
+// A live process pinned to a version; `behaviour`: a GenServer engine that can
+// be migrated, otherwise a process that inherited the pin from its spawner.
+struct Migration;
+
+struct PinnedProcess {
+    Pid pid;
+    bool behaviour = true;
+};
 
 class OTPP_API ModuleTable {
 public:
@@ -42,8 +53,10 @@ public:
 
     // Loads `file` as the new current version of its module (see above).
     // Throws LoadError (bad file), or otpp::Error if that version is already
-    // current; nothing changes then.
-    LoadReport load(const std::filesystem::path& file);
+    // current or the module is built in; nothing changes then.
+    // allow_unpurgeable: load a library whose ELF keeps it mapped after
+    // dlclose (STB_GNU_UNIQUE, TLS destructors) instead of refusing it.
+    LoadReport load(const std::filesystem::path& file, bool allow_unpurgeable = false);
     // Kills the processes pinned to `module`'s old version, unloads it.
     PurgeReport purge(Atom module);
     std::shared_ptr<const ModuleVersion> old(Atom module) const;
@@ -52,9 +65,60 @@ public:
     std::shared_ptr<const ModuleVersion> current(Atom module) const;
     std::vector<std::shared_ptr<const ModuleVersion>> all_current() const;
 
+    // --- queries (Erlang's code:which/is_loaded/all_loaded, check_*_code) ---
+    struct VersionStatus {
+        std::string version;
+        std::string file;        // the plugin file it came from ("" if built in)
+        std::size_t pins = 0;    // live processes pinned to it
+        bool built_in = false;
+        bool unpurgeable = false;
+    };
+    struct ModuleStatus {
+        Atom name;
+        std::optional<VersionStatus> current;
+        std::optional<VersionStatus> old;
+    };
+    std::optional<ModuleStatus> which(Atom module) const;  // nullopt: not loaded
+    bool is_loaded(Atom module) const { return current(module) != nullptr; }
+    std::vector<ModuleStatus> all_loaded() const;           // by module name
+    // Is `pid` running the old version of `module`?
+    bool check_process_code(Pid pid, Atom module) const;
+    // Does `module` have an old version?
+    bool check_old_code(Atom module) const { return old(module) != nullptr; }
+
+    // --- purging without killing ---
+    // Unloads the old version only if no process is pinned to it; otherwise
+    // changes nothing and returns the pinned pids (Erlang's soft_purge).
+    struct SoftPurgeResult {
+        bool purged = false;
+        std::vector<Pid> pinned;  // why it was refused
+        PurgeReport report;       // when purged
+    };
+    SoftPurgeResult soft_purge(Atom module);
+    // Makes the current version old (no new process can start on it; its
+    // processes keep running). Throws otpp::Error if an old version exists or
+    // the module is not loaded or built in (Erlang's code:delete/1).
+    void delete_module(Atom module);
+
     void set_private_dir(std::filesystem::path dir);
+    std::filesystem::path private_dir();
+
+    // --- for upgrade() and the engine it talks to ---
+    // The upgrade in progress, if `id` names it (one at a time).
+    std::shared_ptr<Migration> migration(Ref id) const;
+    void set_migration(std::shared_ptr<Migration> migration);
+    // upgrade() holds this for its whole run: one load/upgrade/purge at a time.
+    std::mutex& serial() { return load_mutex_; }
+    // Table changes upgrade() makes while holding serial().
+    void install(std::shared_ptr<const ModuleVersion> version);  // current -> old, version -> current
+    // Takes `version` out of the table, kills its processes, unloads it.
+    PurgeReport purge_version(std::shared_ptr<const ModuleVersion> version);
+    // Waits (bounded) until nothing but the caller holds `version`, then
+    // unloads it and checks it is unmapped; on timeout it stays loaded.
+    PurgeReport unload_unused(std::shared_ptr<const ModuleVersion> version, std::chrono::milliseconds wait);
     // How to find the live processes pinned to a version (the kernel's table).
-    using PinFinder = std::function<std::vector<Pid>(const ModuleVersion*)>;
+    using PinFinder = std::function<std::vector<PinnedProcess>(const ModuleVersion*)>;
+    std::vector<PinnedProcess> pinned_to(const ModuleVersion* version) const;
     void set_pin_finder(PinFinder finder) { pinned_to_ = std::move(finder); }
 
 private:
@@ -64,13 +128,13 @@ private:
         std::shared_ptr<const ModuleVersion> current;
         std::shared_ptr<const ModuleVersion> old;
     };
-    PurgeReport purge_version(std::shared_ptr<const ModuleVersion> version);
 
     std::map<uint32_t, Versions> modules_;  // by atom index
     std::mutex load_mutex_;                 // one load or purge at a time
     PinFinder pinned_to_;
     // Versions whose processes would not die: kept loaded (their code may run).
     std::vector<std::shared_ptr<const ModuleVersion>> leaked_;
+    std::shared_ptr<Migration> migration_;
     std::filesystem::path private_dir_;
 };
 

@@ -24,6 +24,18 @@ struct ModuleVersion {
     std::string file;                           // the plugin file it came from ("" if built in)
 
     std::string label() const { return std::string(name.name()) + "@" + version; }
+    bool unpurgeable() const;  // loaded despite an ELF that keeps it mapped
 };
+
+// A version described by `descriptor` (whose storage must outlive it: the
+// plugin's, or static).
+inline std::shared_ptr<ModuleVersion> make_version(const ModuleDescriptor& descriptor) {
+    auto v = std::make_shared<ModuleVersion>();
+    v->name = Atom(descriptor.name);
+    v->version = descriptor.version;
+    v->kind = descriptor.kind;
+    v->callbacks = descriptor.callbacks;
+    return v;
+}
 
 }  // namespace otpp::code

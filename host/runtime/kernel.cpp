@@ -19,11 +19,13 @@ Kernel::Kernel(const RuntimeOptions& options)
         schedulers_.push_back(std::make_unique<Scheduler>(*this, static_cast<int>(i), now_ms()));
     modules_.make_current(modules_.static_version(supervisor::builtin_module()));
     modules_.set_pin_finder([this](const code::ModuleVersion* version) {
-        std::vector<Pid> pids;
+        std::vector<code::PinnedProcess> pinned;
         table_.for_each([&](Process& p) {
-            if (p.is_alive() && p.code().get() == version) pids.push_back(p.pid());
+            if (!p.is_alive()) return;
+            auto [code, kind] = p.pin();
+            if (code == version) pinned.push_back({p.pid(), kind == Process::PinKind::behaviour});
         });
-        return pids;
+        return pinned;
     });
     for (auto& s : schedulers_) adopt_thread(s->start_thread());
     watchdog_ = std::make_unique<Watchdog>(*this);
@@ -55,6 +57,13 @@ detail::SpawnResult Kernel::spawn(detail::ProcessBody body, const SpawnOptions& 
     p->body_ = body;
     if (options.stack_size) p->stack_size_ = options.stack_size;
     p->guard_page_ = options.guard_page;
+    // The child may run code of the module its parent runs (a lambda from a
+    // plugin): it keeps that version loaded. The parent owns its own pin, so
+    // reading it needs no lock.
+    if (parent && parent->code_) {
+        p->code_ = parent->code_;
+        p->code_inherited_ = true;
+    }
     p->label_ = options.label;
     p->spawned_at_ = where;
 

@@ -100,12 +100,21 @@ void Process::reset_for_spawn(Kernel& kernel, Pid pid) {
     monitored_by_.clear();
     registered_name_.reset();
     code_.reset();
+    code_inherited_ = false;
     callback_.store(nullptr, std::memory_order_relaxed);
 }
 
-void Process::set_code(std::shared_ptr<const code::ModuleVersion> version) {
+void Process::set_code(std::shared_ptr<const code::ModuleVersion> version, PinKind kind) {
+    std::shared_ptr<const code::ModuleVersion> previous;  // released outside the lock
     std::lock_guard lock(info_lock_);
+    previous = std::move(code_);
     code_ = std::move(version);
+    code_inherited_ = kind == PinKind::inherited;
+}
+
+std::pair<const code::ModuleVersion*, Process::PinKind> Process::pin() const {
+    std::lock_guard lock(info_lock_);
+    return {code_.get(), code_inherited_ ? PinKind::inherited : PinKind::behaviour};
 }
 
 std::shared_ptr<const code::ModuleVersion> Process::code() const {

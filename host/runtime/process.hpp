@@ -195,12 +195,21 @@ private:
     std::source_location spawned_at_;
 
     std::shared_ptr<const code::ModuleVersion> code_;  // [info] the module version it runs
+    bool code_inherited_ = false;                       // [info] see PinKind
 
 public:
-    // [owner] Pins the process to a module version (behaviours and the code
-    // server call this); nullptr for plain functions.
-    void set_code(std::shared_ptr<const code::ModuleVersion> version);
+    // [owner] Pins the process to a module version; nullptr for none.
+    // A behaviour engine pins its process as `behaviour`: it can be migrated
+    // to another version between callbacks. A process spawned by a pinned
+    // process inherits the pin as `inherited`: it may be running the plugin's
+    // code (a lambda, a loop), so it keeps that version loaded, but nothing
+    // can migrate it; it dies when the version is purged (Erlang's rule for
+    // a process running old code).
+    enum class PinKind : uint8_t { behaviour, inherited };
+    void set_code(std::shared_ptr<const code::ModuleVersion> version, PinKind kind = PinKind::behaviour);
     std::shared_ptr<const code::ModuleVersion> code() const;
+    // The version and how it is held, read together (any thread).
+    std::pair<const code::ModuleVersion*, PinKind> pin() const;
     // [owner] The callback running now ("handle_call" ...), for the console.
     void set_callback(const char* name) noexcept { callback_.store(name, std::memory_order_relaxed); }
 

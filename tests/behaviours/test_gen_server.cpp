@@ -192,12 +192,16 @@ TEST_CASE("the callback table turns state into a term and back, as an upgrade wi
     // The default code_change: from_term, keeping defaults for missing fields
     // and ignoring fields the old version had and this one dropped.
     Term old_state = Term::map({{Atom("count"), 7}, {Atom("dropped_field"), Atom("x")}});
-    void* migrated = cb.code_change(Term::binary("0.9.0"), old_state, Term());
+    gen_server::Outcome out;
+    void* migrated = cb.code_change(Term::binary("0.9.0"), old_state, Term(), out);
+    CHECK(out.kind == gen_server::Outcome::ok);
     CHECK(static_cast<Counter::State*>(migrated)->count == 7);
     CHECK(static_cast<Counter::State*>(migrated)->infos == 0);
     cb.destroy(migrated);
-    CHECK_THROWS_AS(cb.code_change(Term::binary("0.9.0"), Term::map({{Atom("count"), Term::binary("x")}}), Term()),
+    CHECK_THROWS_AS(cb.code_change(Term::binary("0.9.0"), Term::map({{Atom("count"), Term::binary("x")}}), Term(), out),
                     BadArg);
+    // The default downgrade hands the older version the state as a term.
+    CHECK(cb.downgrade(Term::binary("0.9.0"), &state, Term()) == as_term);
 }
 
 TEST_CASE_METHOD(GenServerFixture, "hibernate_after: an idle server gives its stack back and still serves",

@@ -5,6 +5,7 @@
 #include "../../host/code/module_table.hpp"
 #include "../../host/code/plugin_library.hpp"
 #include "../../host/runtime/kernel.hpp"
+#include "counter_files.hpp"
 
 #include <otpp/error.hpp>
 #include <otpp/gen_server.hpp>
@@ -31,7 +32,7 @@ TEST_CASE_METHOD(RuntimeFixture, "current and old; a third version kills the old
     auto& modules = runtime.kernel().modules();
     const Atom counter("counter");
 
-    auto v1 = modules.load(OTPP_COUNTER_V1).loaded;
+    auto v1 = modules.load(counter_file::v1).loaded;
     CHECK(v1->version == "1.0.0");
     CHECK(modules.current(counter) == v1);
     Pid on_v1 = gen_server::start(counter, 10).pid();
@@ -39,7 +40,7 @@ TEST_CASE_METHOD(RuntimeFixture, "current and old; a third version kills the old
     auto copy_v1 = v1->library->private_copy();
     CHECK(mapped(copy_v1));
 
-    auto v2 = modules.load(OTPP_COUNTER_V2).loaded;
+    auto v2 = modules.load(counter_file::v2).loaded;
     CHECK(modules.current(counter) == v2);
     CHECK(modules.old(counter) == v1);
     // The process started on v1 keeps running v1.
@@ -49,11 +50,11 @@ TEST_CASE_METHOD(RuntimeFixture, "current and old; a third version kills the old
     CHECK(runtime.process_info(on_v2)->module_version == "2.0.0");
 
     // Reloading the current version is refused and changes nothing.
-    CHECK_THROWS_AS(modules.load(OTPP_COUNTER_V2), Error);
+    CHECK_THROWS_AS(modules.load(counter_file::v2), Error);
     CHECK(modules.old(counter) == v1);
 
     v1.reset();  // the test must not pin it
-    auto report = modules.load(OTPP_COUNTER_V3);
+    auto report = modules.load(counter_file::v3);
     CHECK(report.loaded->version == "3.0.0");
     CHECK(report.purged.version == "1.0.0");
     CHECK(report.purged.killed == std::vector<Pid>{on_v1});
@@ -70,9 +71,9 @@ TEST_CASE_METHOD(RuntimeFixture, "current and old; a third version kills the old
 TEST_CASE_METHOD(RuntimeFixture, "purge kills the old version's processes; the current one is untouched", "[code]") {
     auto& modules = runtime.kernel().modules();
     const Atom counter("counter");
-    modules.load(OTPP_COUNTER_V1);
+    modules.load(counter_file::v1);
     Pid a = gen_server::start(counter, 1).pid();
-    modules.load(OTPP_COUNTER_V2);
+    modules.load(counter_file::v2);
     Pid b = gen_server::start(counter, 2).pid();
     auto report = modules.purge(counter);
     CHECK(report.killed == std::vector<Pid>{a});

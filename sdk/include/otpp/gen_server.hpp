@@ -38,12 +38,20 @@
 //       Called when the server stops: a stop result, a callback that throws
 //       (Reason is {exception, <<"Type: what()">>}), or an exit signal from its
 //       parent while trapping exits. Not called when killed.
-//   code_change(OldVsn, StateTerm, Extra) -> State
-//       During a hot upgrade, on the NEW version: build your State from the
-//       term the old version's state was turned into (OldVsn is the old
-//       version string as a binary, or {down, Vsn} for a downgrade). Default:
+//   code_change(OldVsn, StateTerm, Extra) -> State | gen_server::error(Reason)
+//       During a hot upgrade, on the NEW version, in the server's process,
+//       between two callbacks: build your State from the term the old
+//       version's state was turned into (by its to_term). OldVsn is the old
+//       version string as a binary, or {down, NewerVsn} in a downgrade. Extra
+//       is what the operator passed to the upgrade. Default:
 //       from_term<State>(StateTerm), which keeps defaults for fields the old
-//       version did not have and ignores the ones it dropped.
+//       version did not have and ignores the ones it dropped. Throwing or
+//       returning error(Reason) refuses the upgrade for this process: it
+//       keeps its old state, untouched, on the old version.
+//   downgrade(ToVsn, const State&, Extra) -> Term
+//       During a downgrade, on the NEWER version being left: the state as
+//       the older version ToVsn (a binary) expects it. OTP does this in
+//       code_change({down, Vsn}, ...) of the newer module. Default: to_term(State).
 //   format_status(const State&) -> Term
 //       What the console shows as the state. Default: to_term(State).
 //
@@ -113,6 +121,23 @@ Ok<State> ok(State state, Timeout timeout = infinity) {
     return Ok<State>{std::move(state), timeout};
 }
 
+// code_change's refusal: OTP's {error, Reason}.
+struct ChangeError {
+    Term reason;
+};
+inline ChangeError error(Term reason) { return ChangeError{std::move(reason)}; }
+
+template <class State>
+class CodeChange {
+public:
+    CodeChange(State state) : v_(std::move(state)) {}  // NOLINT: the new state
+    CodeChange(ChangeError e) : v_(std::move(e)) {}    // NOLINT
+    std::variant<State, ChangeError>& get() { return v_; }
+
+private:
+    std::variant<State, ChangeError> v_;
+};
+
 template <class State>
 class Init {
 public:
@@ -167,8 +192,11 @@ struct Callbacks {
     void (*terminate)(const Term& reason, void* state);
     void (*destroy)(void* state) noexcept;
     Term (*state_to_term)(const void* state);
-    void* (*code_change)(const Term& old_vsn, const Term& state, const Term& extra);
+    // Returns the new state with out.kind == ok, or nullptr with out.kind ==
+    // stop and the reason in out.value.
+    void* (*code_change)(const Term& old_vsn, const Term& state, const Term& extra, Outcome& out);
     Term (*format_status)(const void* state);
+    Term (*downgrade)(const Term& to_vsn, const void* state, const Term& extra);
 };
 
 // ---------------------------------------------------------------- client API
@@ -230,6 +258,13 @@ OTPP_API void cast(ServerRef server, Term message);
 // Answers a call that handle_call left with noreply. Any process.
 OTPP_API void reply(const From& to, Term value);
 
+// The server's status, for consoles (OTP's sys:get_status): a map with its
+// pid, module, version and state as its format_status callback shows it.
+// Asked between two callbacks, so it waits while a callback runs. nullopt if
+// `server` is not a GenServer, is gone, or did not answer within `timeout`.
+// In a process.
+OTPP_API std::optional<Term> get_status(ServerRef server, Timeout timeout = default_call_timeout);
+
 // Stops a server with `reason` and waits until it has terminated (OTP's
 // gen_server:stop/3). Throws ProcessExit(noproc) if it is not running.
 OTPP_API void stop_server(ServerRef server, Term reason = atoms::normal, Timeout timeout = infinity);
@@ -249,7 +284,11 @@ template <class M>
 concept HasTerminate = requires(const Term& t, StateOf<M>& s) { M::terminate(t, s); };
 template <class M>
 concept HasCodeChange = requires(const Term& t) {
-    { M::code_change(t, t, t) } -> std::convertible_to<StateOf<M>>;
+    { M::code_change(t, t, t) } -> std::convertible_to<CodeChange<StateOf<M>>>;
+};
+template <class M>
+concept HasDowngrade = requires(const Term& t, const StateOf<M>& s) {
+    { M::downgrade(t, s, t) } -> std::convertible_to<Term>;
 };
 template <class M>
 concept HasFormatStatus = requires(const StateOf<M>& s) {
@@ -334,9 +373,24 @@ struct Adapter {
     }
     static void destroy(void* state) noexcept { delete static_cast<State*>(state); }
     static Term state_to_term(const void* state) { return to_term(*static_cast<const State*>(state)); }
-    static void* code_change(const Term& old_vsn, const Term& state, const Term& extra) {
-        if constexpr (HasCodeChange<M>) return new State(M::code_change(old_vsn, state, extra));
-        else return new State(from_term<State>(state));
+    static void* code_change(const Term& old_vsn, const Term& state, const Term& extra, Outcome& out) {
+        if constexpr (HasCodeChange<M>) {
+            CodeChange<State> result = M::code_change(old_vsn, state, extra);
+            if (auto* e = std::get_if<ChangeError>(&result.get())) {
+                out.kind = Outcome::stop;
+                out.value = std::move(e->reason);
+                return nullptr;
+            }
+            out.kind = Outcome::ok;
+            return new State(std::move(std::get<State>(result.get())));
+        } else {
+            out.kind = Outcome::ok;
+            return new State(from_term<State>(state));
+        }
+    }
+    static Term downgrade(const Term& to_vsn, const void* state, const Term& extra) {
+        if constexpr (HasDowngrade<M>) return M::downgrade(to_vsn, *static_cast<const State*>(state), extra);
+        else return to_term(*static_cast<const State*>(state));
     }
     static Term format_status(const void* state) {
         if constexpr (HasFormatStatus<M>) return M::format_status(*static_cast<const State*>(state));
@@ -349,6 +403,7 @@ inline constexpr Callbacks callbacks_v{
     &Adapter<M>::init,        &Adapter<M>::handle_call,   &Adapter<M>::handle_cast,
     &Adapter<M>::handle_info, &Adapter<M>::terminate,     &Adapter<M>::destroy,
     &Adapter<M>::state_to_term, &Adapter<M>::code_change, &Adapter<M>::format_status,
+    &Adapter<M>::downgrade,
 };
 
 }  // namespace detail

@@ -1,0 +1,448 @@
+// The upgrade coordinator: validates, then drives the conversation described
+// in migration.hpp with every GenServer pinned to the running version.
+#include "upgrade.hpp"
+
+#include "migration.hpp"
+#include "plugin_library.hpp"
+
+#include "../runtime/current.hpp"
+#include "../runtime/deadline.hpp"
+#include "../runtime/process.hpp"
+
+#include <otpp/process.hpp>
+#include <otpp/runtime.hpp>
+#include <otpp/scoped_process.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <set>
+
+namespace otpp::code {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const Atom system_atom("$system");
+const Atom prepare_atom("prepare"), commit_atom("commit"), abort_atom("abort"), migrate_atom("migrate");
+const Atom all_prepared("all_prepared"), failed_atom("failed"), done_atom("done"), all_switched("all_switched");
+const Atom down_atom("down");
+
+// "1.10.2" < "1.9" is false: dotted numbers compare number by number. Only
+// when both are dotted numbers can an upgrade be recognised as a downgrade.
+std::optional<std::vector<long>> dotted(const std::string& v) {
+    std::vector<long> parts;
+    const char* p = v.data();
+    const char* end = p + v.size();
+    while (p < end) {
+        long n = 0;
+        auto [next, ec] = std::from_chars(p, end, n);
+        if (ec != std::errc() || n < 0) return std::nullopt;
+        parts.push_back(n);
+        p = next;
+        if (p == end) break;
+        if (*p != '.') return std::nullopt;
+        ++p;
+        if (p == end) return std::nullopt;
+    }
+    if (parts.empty()) return std::nullopt;
+    return parts;
+}
+
+bool is_lower(const std::string& a, const std::string& b) {
+    auto x = dotted(a), y = dotted(b);
+    return x && y && *x < *y;
+}
+
+void send_system(Pid to, Atom what, Ref id) {
+    send(to, Term::tuple({system_atom, atoms::undefined, Term::tuple({what, id})}));
+}
+
+bool alive(Pid pid) {
+    auto* rt = Runtime::current();
+    return rt && rt->process_info(pid).has_value();
+}
+
+// Waits for {Id, What...} from a migrating process until `deadline`.
+std::optional<Term> await(runtime::Process& me, Ref id, Clock::time_point deadline, runtime::Signal* mark) {
+    return me.receive([&](const Term& m) { return m.is_tuple() && m.size() >= 2 && m[0].is_ref() && m[0].get<Ref>() == id; },
+                      deadline, mark);
+}
+
+// Migrates `pids` `batch` at a time (the rolling mode; also the sweep for
+// processes that started on the old version during an atomic upgrade).
+// Records timeouts in m.failed; the processes record the rest themselves.
+void migrate_rolling(runtime::Process& me, Migration& m, std::vector<Pid> pids, const UpgradeOptions& options) {
+    std::size_t batch = std::max<std::size_t>(1, options.batch);
+    std::vector<std::pair<Pid, Clock::time_point>> in_flight;
+    std::size_t next = 0;
+    runtime::Signal* mark = me.mailbox_mark();
+    while (next < pids.size() || !in_flight.empty()) {
+        while (next < pids.size() && in_flight.size() < batch) {
+            send_system(pids[next], migrate_atom, m.id);
+            in_flight.emplace_back(pids[next], Clock::now() + options.suspend_timeout);
+            ++next;
+        }
+        auto earliest = std::min_element(in_flight.begin(), in_flight.end(),
+                                         [](auto& a, auto& b) { return a.second < b.second; });
+        auto answer = await(me, m.id, earliest->second, mark);
+        if (answer && answer->size() == 3 && (*answer)[2].is_pid()) {
+            Pid who = (*answer)[2].get<Pid>();
+            std::erase_if(in_flight, [&](auto& f) { return f.first == who; });
+            continue;
+        }
+        // Timed out: whoever is past its deadline stays on the old version
+        // (busy in a callback, or gone).
+        auto now = Clock::now();
+        for (auto& [pid, deadline] : in_flight) {
+            if (deadline > now || !alive(pid)) continue;
+            std::lock_guard lock(m.mutex);
+            m.failed.push_back({pid, "suspend", Atom("timeout")});
+        }
+        std::erase_if(in_flight, [&](auto& f) { return f.second <= now; });
+    }
+}
+
+std::vector<Pid> behaviours_pinned(ModuleTable& modules, const ModuleVersion& v, std::vector<Pid>* others = nullptr) {
+    std::vector<Pid> out;
+    for (auto& p : modules.pinned_to(&v)) {
+        if (p.behaviour) out.push_back(p.pid);
+        else if (others) others->push_back(p.pid);
+    }
+    return out;
+}
+
+class Coordinator {
+public:
+    Coordinator(ModuleTable& modules, const UpgradeOptions& options, UpgradeReport& report)
+        : modules_(modules), options_(options), report_(report), me_(runtime::require_process()) {}
+
+    void run(const std::filesystem::path& file) {
+        std::shared_ptr<PluginLibrary> library;
+        try {
+            library = PluginLibrary::load(file, LoadOptions{modules_.private_dir(), options_.allow_unpurgeable});
+        } catch (const std::exception& e) {
+            report_.error = e.what();
+            return;
+        }
+        auto to = make_version(library->descriptor());
+        to->library = library;
+        to->file = file.string();
+        report_.module = to->name;
+        report_.to_version = to->version;
+        auto from = modules_.current(to->name);
+        auto older = modules_.old(to->name);
+        if (from) report_.from_version = from->version;
+        if (auto refusal = refuse(from, *to)) {
+            report_.error = "cannot upgrade to " + to->label() + " (" + file.string() + "): " + *refusal;
+            library->unload();
+            return;
+        }
+        report_.downgrade = from && (options_.direction == UpgradeDirection::down ||
+                                     (options_.direction == UpgradeDirection::automatic &&
+                                      is_lower(to->version, from->version)));
+        std::vector<Pid> migrate = from ? behaviours_pinned(modules_, *from, &report_.stayed) : std::vector<Pid>{};
+        if (options_.dry_run) {
+            report_.outcome = UpgradeReport::Outcome::dry_run;
+            report_.migrated = std::move(migrate);
+            if (older) {
+                report_.purged_before.version = older->version;
+                for (auto& p : modules_.pinned_to(older.get())) report_.purged_before.killed.push_back(p.pid);
+            }
+            to.reset();
+            library->unload();
+            return;
+        }
+        if (!from) {  // a first load: nothing to migrate
+            modules_.install(std::move(to));
+            report_.outcome = UpgradeReport::Outcome::upgraded;
+            return;
+        }
+        auto m = std::make_shared<Migration>();
+        m->id = make_ref();
+        m->mode = options_.mode;
+        m->from = from;
+        m->to = to;
+        m->downgrade = report_.downgrade;
+        m->old_vsn = report_.downgrade ? Term::tuple({down_atom, Term::binary(from->version)})
+                                       : Term::binary(from->version);
+        m->to_vsn = Term::binary(to->version);
+        m->extra = options_.extra;
+        m->coordinator = me_.pid();
+        modules_.set_migration(m);
+
+        if (options_.mode == UpgradeMode::atomic) atomic(m, std::move(migrate), std::move(older));
+        else rolling(m, std::move(migrate), std::move(older));
+
+        modules_.set_migration(nullptr);
+        collect(*m);
+        m.reset();
+        if (report_.outcome == UpgradeReport::Outcome::rolled_back) {
+            // Every prepared process drops its new state (with the new code)
+            // when it reads the abort; then nothing holds the new version.
+            auto unloaded = modules_.unload_unused(std::move(to), std::chrono::seconds(10));
+            if (!unloaded.unmapped) report_.error += "; the new version could not be unloaded: " + unloaded.detail;
+            return;
+        }
+        to.reset();
+        if (report_.outcome == UpgradeReport::Outcome::upgraded && options_.soft_purge_after &&
+            modules_.pinned_to(from.get()).empty() && modules_.old(report_.module) == from)
+            report_.purged_after = modules_.purge_version(std::move(from));
+    }
+
+private:
+    std::optional<std::string> refuse(const std::shared_ptr<const ModuleVersion>& from, const ModuleVersion& to) {
+        if (!from) {
+            if (!options_.allowed_from.empty()) return std::string("the module is not loaded");
+            return std::nullopt;
+        }
+        if (!from->library) return "module " + std::string(to.name.name()) + " is built into the host";
+        if (from->version == to.version) return to.label() + " is already the current version";
+        if (from->kind != to.kind) return std::string("the behaviour kind differs from the running version's");
+        if (!options_.allowed_from.empty() &&
+            std::find(options_.allowed_from.begin(), options_.allowed_from.end(), from->version) ==
+                options_.allowed_from.end())
+            return "the running version " + from->version + " is not among the allowed from-versions";
+        return std::nullopt;
+    }
+
+    void atomic(const std::shared_ptr<Migration>& m, std::vector<Pid> pids,
+                std::shared_ptr<const ModuleVersion> older) {
+        runtime::Signal* mark = me_.mailbox_mark();
+        {
+            std::lock_guard lock(m->mutex);
+            m->expected = pids.size();
+        }
+        for (Pid pid : pids) send_system(pid, prepare_atom, m->id);
+        bool commit = pids.empty();
+        bool timed_out = false;
+        auto deadline = Clock::now() + options_.suspend_timeout;
+        while (!commit) {
+            // Look every 100 ms whether the only ones missing are dead ones:
+            // a process that died meanwhile is no reason to roll back.
+            auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+            auto answer = await(me_, m->id, slice, mark);
+            if (answer && (*answer)[1].is_atom(all_prepared)) {
+                commit = true;
+                break;
+            }
+            if (answer && (*answer)[1].is_atom(failed_atom)) break;
+            if (answer) continue;
+            if (missing_alive(*m, pids).empty()) {
+                commit = true;
+                break;
+            }
+            if (Clock::now() >= deadline) {
+                timed_out = true;
+                break;
+            }
+        }
+        std::vector<Pid> prepared;
+        std::vector<Pid> late;
+        {
+            std::lock_guard lock(m->mutex);
+            if (commit && m->failed.empty()) m->phase = Migration::Phase::committed;
+            else m->phase = Migration::Phase::aborted;
+            prepared = m->prepared;
+        }
+        if (m->phase == Migration::Phase::aborted) {
+            // Those not prepared in time are why; after another's failure
+            // they were merely not reached.
+            if (timed_out) late = missing_alive(*m, pids);
+            for (Pid pid : prepared) send_system(pid, abort_atom, m->id);
+            std::lock_guard lock(m->mutex);
+            for (Pid pid : late) m->failed.push_back({pid, "suspend", Atom("timeout")});
+            report_.outcome = UpgradeReport::Outcome::rolled_back;
+            return;
+        }
+        // Commit: from now on new processes start on the new version.
+        modules_.install(m->to);
+        for (Pid pid : prepared) send_system(pid, commit_atom, m->id);
+        // Wait until each has switched, so that the report is complete.
+        while (!prepared.empty()) {
+            {
+                std::lock_guard lock(m->mutex);
+                if (m->migrated.size() == prepared.size()) break;
+            }
+            auto answer = await(me_, m->id, Clock::now() + std::chrono::milliseconds(100), mark);
+            if (!answer) {
+                // A committed process that died before switching is not waited for.
+                std::lock_guard lock(m->mutex);
+                std::size_t gone = 0;
+                std::set<Pid> switched(m->migrated.begin(), m->migrated.end());
+                for (Pid pid : prepared)
+                    if (!switched.count(pid) && !alive(pid)) ++gone;
+                if (m->migrated.size() + gone >= prepared.size()) break;
+            }
+        }
+        if (older) report_.purged_before = modules_.purge_version(std::move(older));
+        sweep(*m);
+        report_.outcome = UpgradeReport::Outcome::upgraded;
+    }
+
+    void rolling(const std::shared_ptr<Migration>& m, std::vector<Pid> pids,
+                 std::shared_ptr<const ModuleVersion> older) {
+        // The new version is current from the start; the third-version rule
+        // applies first, as for a plain load.
+        if (older) report_.purged_before = modules_.purge_version(std::move(older));
+        modules_.install(m->to);
+        migrate_rolling(me_, *m, std::move(pids), options_);
+        sweep(*m);
+        std::lock_guard lock(m->mutex);
+        m->phase = Migration::Phase::finished;
+        report_.outcome = m->failed.empty() ? UpgradeReport::Outcome::upgraded : UpgradeReport::Outcome::partial;
+    }
+
+    // Processes that started on the old version while we worked (a start in
+    // flight when the new version became current) are migrated one by one.
+    void sweep(Migration& m) {
+        std::set<Pid> seen;
+        {
+            std::lock_guard lock(m.mutex);
+            seen.insert(m.migrated.begin(), m.migrated.end());
+            for (auto& f : m.failed) seen.insert(f.pid);
+        }
+        std::vector<Pid> stragglers;
+        for (Pid pid : behaviours_pinned(modules_, *m.from))
+            if (!seen.count(pid)) stragglers.push_back(pid);
+        if (stragglers.empty()) return;
+        {
+            std::lock_guard lock(m.mutex);
+            m.phase = Migration::Phase::open;
+            m.mode = UpgradeMode::rolling;
+        }
+        migrate_rolling(me_, m, std::move(stragglers), options_);
+    }
+
+    std::vector<Pid> missing_alive(Migration& m, const std::vector<Pid>& pids) {
+        std::set<Pid> answered;
+        {
+            std::lock_guard lock(m.mutex);
+            answered.insert(m.prepared.begin(), m.prepared.end());
+            for (auto& f : m.failed) answered.insert(f.pid);
+        }
+        std::vector<Pid> out;
+        for (Pid pid : pids)
+            if (!answered.count(pid) && alive(pid)) out.push_back(pid);
+        return out;
+    }
+
+    void collect(Migration& m) {
+        std::lock_guard lock(m.mutex);
+        report_.failed = m.failed;
+        if (report_.outcome != UpgradeReport::Outcome::rolled_back) {
+            // A process that timed out but switched before the end counts as migrated.
+            std::set<Pid> migrated(m.migrated.begin(), m.migrated.end());
+            std::erase_if(report_.failed, [&](const ProcessFailure& f) { return migrated.count(f.pid) > 0; });
+            report_.migrated = m.migrated;
+            if (report_.outcome == UpgradeReport::Outcome::partial && report_.failed.empty())
+                report_.outcome = UpgradeReport::Outcome::upgraded;
+        }
+        if (report_.outcome == UpgradeReport::Outcome::rolled_back && !report_.failed.empty()) {
+            const ProcessFailure& f = report_.failed.front();
+            report_.error = "rolled back: " + Term(f.pid).to_string() + " failed in " + f.phase + ": " +
+                            f.reason.to_string();
+        }
+        std::vector<uint32_t> us = m.suspended_us;
+        std::sort(us.begin(), us.end());
+        if (!us.empty()) {
+            report_.suspend_max = std::chrono::microseconds(us.back());
+            report_.suspend_p99 = std::chrono::microseconds(us[(us.size() - 1) * 99 / 100]);
+        }
+    }
+
+    ModuleTable& modules_;
+    const UpgradeOptions& options_;
+    UpgradeReport& report_;
+    runtime::Process& me_;
+};
+
+const char* outcome_name(UpgradeReport::Outcome o) {
+    switch (o) {
+        case UpgradeReport::Outcome::upgraded: return "upgraded";
+        case UpgradeReport::Outcome::partial: return "partial";
+        case UpgradeReport::Outcome::rolled_back: return "rolled_back";
+        case UpgradeReport::Outcome::refused: return "refused";
+        case UpgradeReport::Outcome::dry_run: return "dry_run";
+    }
+    return "?";
+}
+
+Term pid_list(const std::vector<Pid>& pids) {
+    std::vector<Term> out(pids.begin(), pids.end());
+    return Term::list(std::move(out));
+}
+
+Term purge_term(const ModuleTable::PurgeReport& p) {
+    return Term::map({{Atom("version"), Term::binary(p.version)},
+                      {Atom("killed"), pid_list(p.killed)},
+                      {Atom("unmapped"), Atom(p.unmapped ? "true" : "false")},
+                      {Atom("detail"), Term::binary(p.detail)}});
+}
+
+}  // namespace
+
+UpgradeReport upgrade(ModuleTable& modules, const std::filesystem::path& file, const UpgradeOptions& options) {
+    auto started = Clock::now();
+    UpgradeReport report;
+    report.mode = options.mode;
+    // The coordinator talks to processes, so it must be one.
+    std::optional<ScopedProcess> as_process;
+    if (!runtime::current_process()) as_process.emplace();
+    {
+        std::lock_guard serial(modules.serial());
+        Coordinator(modules, options, report).run(file);
+    }
+    report.total = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    return report;
+}
+
+Term UpgradeReport::to_term() const {
+    std::vector<Term> failures;
+    for (auto& f : failed) failures.push_back(Term::tuple({f.pid, Atom(f.phase), f.reason}));
+    std::vector<std::pair<Term, Term>> entries{
+        {Atom("outcome"), Atom(outcome_name(outcome))},
+        {Atom("module"), module},
+        {Atom("from"), Term::binary(from_version)},
+        {Atom("to"), Term::binary(to_version)},
+        {Atom("mode"), Atom(mode == UpgradeMode::atomic ? "atomic" : "rolling")},
+        {Atom("downgrade"), Atom(downgrade ? "true" : "false")},
+        {Atom("error"), Term::binary(error)},
+        {Atom("migrated"), Term(static_cast<int64_t>(migrated.size()))},
+        {Atom("migrated_pids"), pid_list(migrated)},
+        {Atom("failed"), Term::list(std::move(failures))},
+        {Atom("stayed"), pid_list(stayed)},
+        {Atom("killed"), pid_list(purged_before.killed)},
+        {Atom("purged_before"), purge_term(purged_before)},
+        {Atom("suspend_max_us"), Term(static_cast<int64_t>(suspend_max.count()))},
+        {Atom("suspend_p99_us"), Term(static_cast<int64_t>(suspend_p99.count()))},
+        {Atom("total_us"), Term(static_cast<int64_t>(total.count()))},
+    };
+    if (purged_after) entries.emplace_back(Atom("purged_after"), purge_term(*purged_after));
+    return Term::map(std::move(entries));
+}
+
+std::string UpgradeReport::to_text() const {
+    std::string label = std::string(module.name()) + " " + (from_version.empty() ? "-" : from_version) + " -> " +
+                        (to_version.empty() ? "?" : to_version);
+    std::string out = std::string(outcome_name(outcome)) + ": " + label + " (" +
+                      (mode == UpgradeMode::atomic ? "atomic" : "rolling") + (downgrade ? ", downgrade" : "") + ")\n";
+    if (!error.empty()) out += "  error: " + error + "\n";
+    out += "  " + std::string(outcome == Outcome::dry_run ? "would migrate " : "migrated ") +
+           std::to_string(migrated.size()) + ", failed " + std::to_string(failed.size()) + ", stayed on " +
+           (from_version.empty() ? "-" : from_version) + " " + std::to_string(stayed.size()) + ", " +
+           (outcome == Outcome::dry_run ? "would kill " : "killed ") + std::to_string(purged_before.killed.size()) +
+           (purged_before.version.empty() ? "" : " (on " + purged_before.version + ")") + "\n";
+    for (auto& f : failed)
+        out += "  failed " + Term(f.pid).to_string() + " in " + f.phase + ": " + f.reason.to_string() + "\n";
+    if (!purged_before.version.empty() && outcome != Outcome::dry_run)
+        out += "  purged " + purged_before.version + (purged_before.unmapped ? ": unmapped (verified)" : ": NOT unmapped: " + purged_before.detail) + "\n";
+    if (purged_after)
+        out += "  purged " + purged_after->version + (purged_after->unmapped ? ": unmapped (verified)" : ": NOT unmapped: " + purged_after->detail) + "\n";
+    out += "  suspend max " + std::to_string(suspend_max.count()) + " us, p99 " + std::to_string(suspend_p99.count()) +
+           " us; total " + std::to_string(total.count() / 1000.0).substr(0, 8) + " ms\n";
+    return out;
+}
+
+}  // namespace otpp::code
