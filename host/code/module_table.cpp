@@ -9,6 +9,8 @@
 
 #include <otpp/process.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -121,6 +123,9 @@ ModuleTable::PurgeReport ModuleTable::purge_version(std::shared_ptr<const Module
         report.unmapped = r.unmapped;
         report.detail = r.detail;
     }
+    spdlog::log(report.unmapped ? spdlog::level::info : spdlog::level::err,
+                "code purge {}: {} processes killed; {}", version->label(), report.killed.size(),
+                report.unmapped ? "unloaded, verified unmapped" : "NOT unmapped: " + report.detail);
     return report;
 }
 
@@ -220,14 +225,28 @@ bool ModuleTable::check_process_code(Pid pid, Atom module) const {
     return false;
 }
 
+namespace {
+// A spinlock on a flag: held for a shared_ptr copy, by many processes at once.
+struct FlagLock {
+    std::atomic<bool>& flag;
+    explicit FlagLock(std::atomic<bool>& f) : flag(f) {
+        while (flag.exchange(true, std::memory_order_acquire))
+            while (flag.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+    }
+    ~FlagLock() { flag.store(false, std::memory_order_release); }
+};
+}  // namespace
+
 std::shared_ptr<Migration> ModuleTable::migration(Ref id) const {
-    std::lock_guard lock(mutex_);
+    FlagLock lock(migration_lock_);
     if (migration_ && migration_->id == id) return migration_;
     return nullptr;
 }
 
 void ModuleTable::set_migration(std::shared_ptr<Migration> migration) {
-    std::lock_guard lock(mutex_);
+    std::shared_ptr<Migration> previous;  // destroyed outside the lock
+    FlagLock lock(migration_lock_);
+    previous = std::move(migration_);
     migration_ = std::move(migration);
 }
 

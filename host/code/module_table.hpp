@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -134,7 +135,8 @@ private:
     PinFinder pinned_to_;
     // Versions whose processes would not die: kept loaded (their code may run).
     std::vector<std::shared_ptr<const ModuleVersion>> leaked_;
-    std::shared_ptr<Migration> migration_;
+    std::shared_ptr<Migration> migration_;   // under migration_lock_: every migrating process reads it
+    mutable std::atomic<bool> migration_lock_{false};
     std::filesystem::path private_dir_;
 };
 

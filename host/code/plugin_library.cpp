@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <vector>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -193,7 +194,8 @@ bool copy_contents(int from, int to, std::uint64_t size) {
         if (offset == 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) break;
         return false;
     }
-    std::array<char, 65536> buffer;
+    // On the heap: loads run in processes, whose stacks may be 64 KiB.
+    std::vector<char> buffer(65536);
     while (static_cast<std::uint64_t>(offset) < size) {
         std::size_t want = std::min<std::uint64_t>(buffer.size(), size - static_cast<std::uint64_t>(offset));
         ssize_t n = ::pread(from, buffer.data(), want, offset);

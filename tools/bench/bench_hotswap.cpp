@@ -1,0 +1,125 @@
+// Code-server workloads:
+//   hotswap N MODE LOAD   N counter servers v1 -> v2 (the real plugins), MODE
+//                         atomic|rolling, LOAD idle|load (50 clients calling
+//                         random servers, 5 s timeout, during the upgrade)
+//                         -> hotswap_total_ms, hotswap_us_per_proc,
+//                            hotswap_suspend_max_us, failed_calls,
+//                            max_call_latency_ms, sum_check (1: the counters'
+//                            sum equals the successful calls)
+//   load K                K loads + unloads of a small plugin (copy, dlopen,
+//                         resolve, validate)        -> plugin_load_us (median)
+#include "bench.hpp"
+
+#include "../../host/code/module_table.hpp"
+#include "../../host/code/plugin_library.hpp"
+#include "../../host/code/upgrade.hpp"
+#include "../../host/runtime/kernel.hpp"
+
+#include <otpp/gen_server.hpp>
+#include <otpp/scoped_process.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <random>
+
+namespace otpp::bench {
+
+namespace {
+const Atom counter{"counter"}, add{"add"}, get{"get"}, stop_atom{"stop"};
+constexpr int kClients = 50;
+}  // namespace
+
+int run_hotswap(const std::vector<std::string>& args, const RuntimeOptions& options) {
+    long n = args.size() > 0 ? std::stol(args[0]) : 10'000;
+    std::string mode = args.size() > 1 ? args[1] : "atomic";
+    std::string load = args.size() > 2 ? args[2] : "idle";
+    if ((mode != "atomic" && mode != "rolling") || (load != "idle" && load != "load")) {
+        std::fprintf(stderr, "hotswap N atomic|rolling idle|load\n");
+        return 2;
+    }
+    Runtime runtime(options);
+    ScopedProcess me;
+    auto& modules = runtime.kernel().modules();
+    modules.load(OTPP_COUNTER_V1);
+    std::vector<Pid> servers;
+    servers.reserve(static_cast<std::size_t>(n));
+    for (long i = 0; i < n; ++i) servers.push_back(gen_server::start(counter, 0).pid());
+
+    // Clients call random servers until told to stop, then report
+    // {ok_calls, failed_calls, max_latency_ns}.
+    Pid parent = self();
+    std::vector<Pid> clients;
+    std::atomic<int> running{0};
+    if (load == "load") {
+        for (int c = 0; c < kClients; ++c) {
+            clients.push_back(spawn([&servers, parent, c, &running] {
+                std::mt19937_64 rng(static_cast<uint64_t>(c) * 7919 + 1);
+                std::uniform_int_distribution<std::size_t> pick(0, servers.size() - 1);
+                int64_t ok = 0, failed = 0, max_ns = 0;
+                running.fetch_add(1);
+                Term request = Term::tuple({add, 1});
+                while (!receive(std::chrono::milliseconds(0))) {
+                    auto t0 = Clock::now();
+                    auto r = gen_server::try_call(servers[pick(rng)], request, std::chrono::seconds(5));
+                    max_ns = std::max<int64_t>(max_ns, static_cast<int64_t>(ns_since(t0)));
+                    (r.ok ? ok : failed)++;
+                }
+                send(parent, Term::tuple({ok, failed, max_ns}));
+            }));
+        }
+        while (running.load() < kClients) sleep_for(std::chrono::milliseconds(1));
+        sleep_for(std::chrono::milliseconds(200));  // steady state before the upgrade
+    }
+
+    code::UpgradeOptions upgrade_options;
+    upgrade_options.mode = mode == "atomic" ? code::UpgradeMode::atomic : code::UpgradeMode::rolling;
+    upgrade_options.batch = 64;
+    upgrade_options.suspend_timeout = std::chrono::seconds(5);
+    auto report = code::upgrade(modules, OTPP_COUNTER_V2, upgrade_options);
+    if (load == "load") sleep_for(std::chrono::milliseconds(200));  // traffic on the new version too
+
+    int64_t ok = 0, failed = 0, max_ns = 0;
+    for (Pid c : clients) send(c, stop_atom);
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        Term r = receive();
+        ok += r[0].get<int64_t>();
+        failed += r[1].get<int64_t>();
+        max_ns = std::max(max_ns, r[2].get<int64_t>());
+    }
+    int64_t sum = 0;
+    for (Pid s : servers) sum += gen_server::call(s, get).get<int64_t>();
+
+    std::string tags = "n=" + std::to_string(n) + " mode=" + mode + " load=" + load +
+                       " schedulers=" + std::to_string(runtime.stats().schedulers);
+    bool upgraded = report.outcome == code::UpgradeReport::Outcome::upgraded &&
+                    report.migrated.size() == static_cast<std::size_t>(n);
+    if (!upgraded) std::fprintf(stderr, "%s", report.to_text().c_str());
+    double total_ms = static_cast<double>(report.total.count()) / 1000.0;
+    metric("hotswap_total_ms", total_ms, tags + (upgraded ? "" : " NOT_UPGRADED"));
+    metric("hotswap_us_per_proc", static_cast<double>(report.total.count()) / static_cast<double>(n), tags);
+    metric("hotswap_suspend_max_us", static_cast<double>(report.suspend_max.count()), tags);
+    if (load == "load") {
+        metric("failed_calls", static_cast<double>(failed), tags + " ok_calls=" + std::to_string(ok));
+        metric("max_call_latency_ms", static_cast<double>(max_ns) / 1e6, tags);
+    }
+    metric("sum_check", sum == ok ? 1 : 0, tags + " sum=" + std::to_string(sum) + " ok_calls=" + std::to_string(ok));
+    return upgraded && sum == ok ? 0 : 1;
+}
+
+int run_load(const std::vector<std::string>& args, const RuntimeOptions&) {
+    long k = args.size() > 0 ? std::stol(args[0]) : 200;
+    auto dir = std::filesystem::temp_directory_path() / ("otpp-bench-load-" + std::to_string(::getpid()));
+    std::vector<double> us;
+    for (long i = 0; i < k; ++i) {
+        auto t0 = Clock::now();
+        auto library = code::PluginLibrary::load(OTPP_COUNTER_V1, code::LoadOptions{dir, false});
+        us.push_back(ns_since(t0) / 1000.0);
+        library->unload();
+    }
+    std::filesystem::remove_all(dir);
+    std::sort(us.begin(), us.end());
+    metric("plugin_load_us", us[us.size() / 2], "k=" + std::to_string(k) + " p90=" + std::to_string(us[us.size() * 9 / 10]));
+    return 0;
+}
+
+}  // namespace otpp::bench
