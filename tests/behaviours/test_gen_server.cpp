@@ -233,3 +233,22 @@ TEST_CASE_METHOD(GenServerFixture, "hibernate_after: an idle server gives its st
     CHECK(expect_message(match::tuple(Atom("terminated"), match::_, match::_)) ==
           Term::tuple({Atom("terminated"), Atom("done"), 101}));
 }
+
+TEST_CASE_METHOD(GenServerFixture, "get_status shows module, version and state, between callbacks",
+                 "[gen_server][status]") {
+    Pid pid = start_counter(5, {.name = Atom("status_counter")});
+    auto status = gen_server::get_status(pid);
+    REQUIRE(status.has_value());
+    CHECK(*status->find(Atom("pid")) == Term(pid));
+    CHECK(*status->find(Atom("module")) == Term(Atom("test_counter")));
+    CHECK(status->find(Atom("version"))->is_binary());
+    CHECK(*status->find(Atom("state")) == Term::map({{Atom("count"), 5}, {Atom("infos"), 0}}));
+    // By name too; the server keeps serving afterwards.
+    CHECK(gen_server::get_status(Atom("status_counter")).has_value());
+    CHECK(gen_server::call(pid, Atom("get")) == Term(5));
+    // Not a GenServer, or gone: no status.
+    Pid plain = spawn([] { receive(std::chrono::seconds(5)); });
+    CHECK_FALSE(gen_server::get_status(plain, 100ms).has_value());
+    gen_server::stop_server(pid);
+    CHECK_FALSE(gen_server::get_status(pid, 100ms).has_value());
+}
