@@ -103,3 +103,21 @@ TEST_CASE_METHOD(CodeFixture, "upgrading a module that is not loaded is a first 
     CHECK(report.from_version.empty());
     CHECK(modules.current(counter)->version == "2.0.0");
 }
+
+TEST_CASE_METHOD(CodeFixture, "an unpurgeable library loads only when asked, and its purge says it stayed mapped",
+                 "[code][upgrade][refusals]") {
+    const Atom module("gnu_unique");
+    UpgradeOptions insist;
+    insist.allow_unpurgeable = true;
+    auto report = code::upgrade(modules, counter_file::gnu_unique, insist);
+    INFO(text(report));
+    REQUIRE(report.outcome == Outcome::upgraded);
+    auto status = modules.which(module);
+    REQUIRE(status);
+    REQUIRE(status->current);
+    CHECK(status->current->unpurgeable);
+    modules.delete_module(module);
+    auto purge = modules.purge(module);
+    CHECK_FALSE(purge.unmapped);  // never silently "unloaded"
+    CHECK_FALSE(purge.detail.empty());
+}
