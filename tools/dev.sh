@@ -14,7 +14,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 packages=(build-essential cmake ninja-build pkg-config
           libboost-context-dev libboost-fiber-dev libboost-filesystem-dev libboost-dev
-          libspdlog-dev libfmt-dev libtomlplusplus-dev catch2)
+          libspdlog-dev libfmt-dev libtomlplusplus-dev catch2 libedit-dev)
 
 deps() {
     local missing=()

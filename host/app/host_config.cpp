@@ -402,7 +402,7 @@ std::vector<Pos> string_literal_positions(std::string_view text, Pos start, std:
 constexpr std::string_view root_keys[] = {"node", "code", "control", "log", "application"};
 constexpr std::string_view node_keys[] = {"name", "schedulers", "stuck_after_ms", "default_stack_kib"};
 constexpr std::string_view code_keys[] = {"plugin_dirs", "private_dir", "watch"};
-constexpr std::string_view control_keys[] = {"runtime_dir"};
+constexpr std::string_view control_keys[] = {"runtime_dir", "enabled", "max_clients", "idle_timeout_ms"};
 constexpr std::string_view log_keys[] = {"level", "sink"};
 constexpr std::string_view log_levels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 constexpr std::string_view log_sinks[] = {"stderr", "stdout", "file:"};
@@ -626,6 +626,9 @@ private:
         check_keys(t, "control", control_keys);
         if (auto p = get_path(t, "control", "runtime_dir")) config.control.runtime_dir = *p;
         else config.control.runtime_dir = default_runtime_dir();
+        if (auto b = get_bool(t, "control", "enabled")) config.control.enabled = *b;
+        if (auto v = get_int(t, "control", "max_clients", 1, 1024)) config.control.max_clients = static_cast<unsigned>(*v);
+        if (auto v = get_int(t, "control", "idle_timeout_ms", 1, max_timeout_ms)) config.control.idle_timeout_ms = *v;
     }
 
     void read_log(const toml::table& t, LogConfig& log) const {

@@ -87,6 +87,9 @@ struct CodeConfig {
 // [control]
 struct ControlConfig {
     std::filesystem::path runtime_dir;  // absolute; default $XDG_RUNTIME_DIR/otpp (or /tmp/otpp-<uid>)
+    bool enabled = true;                // serve <runtime_dir>/<node name>.sock
+    unsigned max_clients = 16;          // 1..1024 connections at once
+    std::int64_t idle_timeout_ms = 600000;  // a connection without a request this long is closed
 
     friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
 };

@@ -5,11 +5,19 @@
 // SIGINT stops the applications in reverse order — every supervisor stops its
 // children in reverse start order, running their terminate callbacks — and
 // exits 0. If an application's top supervisor dies, the host stops with 1.
+//
+// The control socket (docs/CONSOLE.md) is served from once the applications
+// run until just before they stop: a console never sees a half-started node.
 #include "applications.hpp"
 #include "host_config.hpp"
 #include "logging.hpp"
 #include "plugins.hpp"
 
+#include <backtrace.hpp>
+#include <endpoint.hpp>
+#include <server.hpp>
+
+#include <otpp/error.hpp>
 #include <otpp/process.hpp>
 #include <otpp/runtime.hpp>
 #include <otpp/scoped_process.hpp>
@@ -19,8 +27,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <pthread.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace otpp;
 
@@ -46,6 +56,24 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
     trap_exit(true);
     spdlog::info("node {} starting ({} schedulers)", config.node.name, runtime.stats().schedulers);
 
+    std::filesystem::path socket;
+    if (config.control.enabled) {
+        try {
+            socket = control::socket_path(config.control.runtime_dir, config.node.name);
+            // Before starting anything: two nodes of one name must not both run.
+            if (int fd = control::connect_to(socket); fd >= 0) {
+                ::close(fd);
+                throw Error("another host is serving " + socket.string() +
+                            " (a node with this name is already running)");
+            }
+            control::prepare_runtime_dir(config.control.runtime_dir);
+            control::install_backtrace_handler();
+        } catch (const std::exception& e) {
+            spdlog::critical("control: {}", e.what());
+            return 1;
+        }
+    }
+
     host::Applications apps;
     try {
         host::load_plugins(runtime, config);
@@ -53,6 +81,24 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         return 1;
+    }
+
+    std::unique_ptr<control::ControlServer> control_server;
+    if (config.control.enabled) {
+        control::ControlContext context{&runtime, config.node.name, {}};
+        for (const auto& app : config.applications) context.applications.push_back(app.name);
+        control::ServerOptions server_options;
+        server_options.socket_path = socket;
+        server_options.max_clients = config.control.max_clients;
+        server_options.idle_timeout = std::chrono::milliseconds(config.control.idle_timeout_ms);
+        try {
+            control_server = std::make_unique<control::ControlServer>(server_options, std::move(context));
+            spdlog::info("control socket {}", socket.string());
+        } catch (const std::exception& e) {
+            spdlog::critical("control: {}", e.what());
+            apps.stop_all();
+            return 1;
+        }
     }
 
     Pid me = self();
@@ -77,6 +123,7 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
             }
         }
     }
+    if (control_server) control_server->stop();
     apps.stop_all();
     if (exit_code != 0) kill(getpid(), SIGTERM);  // release the signal thread
     signal_thread.join();

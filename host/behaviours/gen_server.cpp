@@ -80,6 +80,7 @@ public:
 
     // Runs init and acknowledges the starter; false if the server must not go on.
     bool init(const Term& args, const StartOptions& options, Pid starter, Ref tag) {
+        module_->servers_started.fetch_add(1, std::memory_order_acq_rel);
         me_.set_code(module_);
         if (options.name) {
             try {

@@ -8,6 +8,8 @@
 #include <otpp/module.hpp>
 #include <otpp/term.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,6 +24,9 @@ struct ModuleVersion {
     const void* callbacks = nullptr;            // e.g. const gen_server::Callbacks*
     std::shared_ptr<PluginLibrary> library;     // null: compiled into the host
     std::string file;                           // the plugin file it came from ("" if built in)
+    // Counts the servers that ever started on this version: an upgrade that
+    // sees it unchanged knows no server started while it worked.
+    mutable std::atomic<uint64_t> servers_started{0};
 
     std::string label() const { return std::string(name.name()) + "@" + version; }
     bool unpurgeable() const;  // loaded despite an ELF that keeps it mapped

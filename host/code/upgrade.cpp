@@ -7,6 +7,7 @@
 
 #include "../runtime/current.hpp"
 #include "../runtime/deadline.hpp"
+#include "../runtime/kernel.hpp"
 #include "../runtime/process.hpp"
 
 #include <otpp/process.hpp>
@@ -60,6 +61,29 @@ bool is_lower(const std::string& a, const std::string& b) {
 // One message for all: terms are shared, so sending it copies nothing.
 Term system_message(Atom what, Ref id) {
     return Term::tuple({system_atom, atoms::undefined, Term::tuple({what, id})});
+}
+
+// Sends `message` to every pid. With more than one scheduler the sending is
+// shared among helper processes, one per scheduler: a single sender is the
+// bottleneck with 100k servers (each send wakes a process whose stack and
+// control block are cold), while the other schedulers sit idle.
+void send_all(const std::vector<Pid>& pids, const Term& message) {
+    std::size_t senders = std::min<std::size_t>(runtime::current_kernel().options().schedulers, pids.size() / 1024 + 1);
+    if (senders <= 1) {
+        for (Pid pid : pids) send(pid, message);
+        return;
+    }
+    std::size_t chunk = (pids.size() + senders - 1) / senders;
+    std::vector<Ref> helpers;
+    for (std::size_t s = 1; s < senders; ++s) {
+        std::size_t begin = s * chunk, end = std::min(pids.size(), begin + chunk);
+        helpers.push_back(spawn_monitor([&pids, &message, begin, end] {
+            for (std::size_t i = begin; i < end; ++i) send(pids[i], message);
+        }).second);
+    }
+    for (std::size_t i = 0; i < std::min(chunk, pids.size()); ++i) send(pids[i], message);
+    // The helpers use our vectors: wait for them.
+    for (Ref ref : helpers) receive(match::tuple(atoms::DOWN, ref, match::_, match::_, match::_));
 }
 
 bool alive(Pid pid) {
@@ -146,6 +170,7 @@ public:
         report_.downgrade = from && (options_.direction == UpgradeDirection::down ||
                                      (options_.direction == UpgradeDirection::automatic &&
                                       is_lower(to->version, from->version)));
+        if (from) servers_started_ = from->servers_started.load(std::memory_order_acquire);
         std::vector<Pid> migrate = from ? behaviours_pinned(modules_, *from, &report_.stayed) : std::vector<Pid>{};
         if (options_.dry_run) {
             report_.outcome = UpgradeReport::Outcome::dry_run;
@@ -190,8 +215,11 @@ public:
             return;
         }
         to.reset();
-        if (report_.outcome == UpgradeReport::Outcome::upgraded && options_.soft_purge_after &&
-            modules_.pinned_to(from.get()).empty() && modules_.old(report_.module) == from)
+        // Nothing pinned to the old version holds it but the table and us:
+        // then no scan of every process is needed to know it is unused.
+        bool unused = from.use_count() <= 2 || modules_.pinned_to(from.get()).empty();
+        if (report_.outcome == UpgradeReport::Outcome::upgraded && options_.soft_purge_after && unused &&
+            modules_.old(report_.module) == from)
             report_.purged_after = modules_.purge_version(std::move(from));
     }
 
@@ -217,9 +245,11 @@ private:
         {
             std::lock_guard lock(m->mutex);
             m->expected = pids.size();
+            m->prepared.reserve(pids.size());
+            m->migrated.reserve(pids.size());
+            m->suspended_us.reserve(pids.size());
         }
-        const Term prepare = system_message(prepare_atom, m->id);
-        for (Pid pid : pids) send(pid, prepare);
+        send_all(pids, system_message(prepare_atom, m->id));
         bool commit = pids.empty();
         bool timed_out = false;
         auto deadline = Clock::now() + options_.suspend_timeout;
@@ -264,8 +294,7 @@ private:
         }
         // Commit: from now on new processes start on the new version.
         modules_.install(m->to);
-        const Term commit_message = system_message(commit_atom, m->id);
-        for (Pid pid : prepared) send(pid, commit_message);
+        send_all(prepared, system_message(commit_atom, m->id));
         // Wait until each has switched, so that the report is complete.
         while (!prepared.empty()) {
             {
@@ -304,6 +333,7 @@ private:
     // Processes that started on the old version while we worked (a start in
     // flight when the new version became current) are migrated one by one.
     void sweep(Migration& m) {
+        if (m.from->servers_started.load(std::memory_order_acquire) == servers_started_) return;
         std::set<Pid> seen;
         {
             std::lock_guard lock(m.mutex);
@@ -340,8 +370,10 @@ private:
         report_.failed = m.failed;
         if (report_.outcome != UpgradeReport::Outcome::rolled_back) {
             // A process that timed out but switched before the end counts as migrated.
-            std::set<Pid> migrated(m.migrated.begin(), m.migrated.end());
-            std::erase_if(report_.failed, [&](const ProcessFailure& f) { return migrated.count(f.pid) > 0; });
+            if (!report_.failed.empty()) {
+                std::set<Pid> migrated(m.migrated.begin(), m.migrated.end());
+                std::erase_if(report_.failed, [&](const ProcessFailure& f) { return migrated.count(f.pid) > 0; });
+            }
             report_.migrated = m.migrated;
             if (report_.outcome == UpgradeReport::Outcome::partial && report_.failed.empty())
                 report_.outcome = UpgradeReport::Outcome::upgraded;
@@ -363,6 +395,7 @@ private:
     const UpgradeOptions& options_;
     UpgradeReport& report_;
     runtime::Process& me_;
+    uint64_t servers_started_ = 0;  // on the version being left, when we looked for its servers
 };
 
 const char* outcome_name(UpgradeReport::Outcome o) {

@@ -82,6 +82,9 @@ struct Host {
 std::string config(const std::string& apps, const std::string& log_file) {
     return "[node]\nname = \"test@localhost\"\nschedulers = 2\n\n"
            "[code]\nplugin_dirs = [\"" OTPP_PLUGIN_DIR "\"]\n\n"
+           // The control socket in the test's own directory: tests run in
+           // parallel, and a node name can be served only once per directory.
+           "[control]\nruntime_dir = \"run\"\n\n"
            "[log]\nlevel = \"info\"\nsink = \"file:" + log_file + "\"\n\n" + apps;
 }
 
