@@ -12,6 +12,8 @@
 #include "host_config.hpp"
 #include "logging.hpp"
 #include "plugins.hpp"
+#include "../code/plugin_watcher.hpp"
+#include "../runtime/kernel.hpp"
 
 #include <backtrace.hpp>
 #include <endpoint.hpp>
@@ -101,6 +103,20 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
         }
     }
 
+    // The dev loop (docs/UPGRADES.md): upgrade a module when its file changes.
+    std::unique_ptr<code::PluginWatcher> watcher;
+    if (config.code.watch) {
+        try {
+            watcher = std::make_unique<code::PluginWatcher>(runtime.kernel().modules(), config.code.plugin_dirs);
+            spdlog::info("watching {} plugin directories for new versions", config.code.plugin_dirs.size());
+        } catch (const std::exception& e) {
+            spdlog::critical("{}", e.what());
+            if (control_server) control_server->stop();
+            apps.stop_all();
+            return 1;
+        }
+    }
+
     Pid me = self();
     std::thread signal_thread([&signals, me] {
         int sig = 0;
@@ -123,6 +139,7 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
             }
         }
     }
+    if (watcher) watcher->stop();
     if (control_server) control_server->stop();
     apps.stop_all();
     if (exit_code != 0) kill(getpid(), SIGTERM);  // release the signal thread

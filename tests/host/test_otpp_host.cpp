@@ -155,3 +155,28 @@ name = "bad_ticker"
     CHECK(log.find("application bad_ticker failed to start") != std::string::npos);
     CHECK(log.find("bad_interval") != std::string::npos);
 }
+
+TEST_CASE("otpp-host with code.watch upgrades a module when its file changes", "[host][watch]") {
+    // A plugin directory of its own, starting with counter 1.0.0.
+    fs::path plugins = fs::temp_directory_path() / ("otpp-host-watch-" + std::to_string(::getpid()));
+    fs::remove_all(plugins);
+    fs::create_directories(plugins);
+    fs::copy_file(OTPP_COUNTER_V1, plugins / "counter.so");
+    std::string body = "[node]\nname = \"watch@localhost\"\nschedulers = 2\n\n"
+                       "[code]\nplugin_dirs = [\"" + plugins.string() + "\"]\nwatch = true\n\n"
+                       "[control]\nruntime_dir = \"run\"\n\n"
+                       "[log]\nlevel = \"info\"\nsink = \"file:host.log\"\n\n"
+                       "[[application]]\nname = \"demo\"\n  [application.supervisor]\n  strategy = \"one_for_one\"\n"
+                       "  [[application.supervisor.children]]\n  id = \"counter\"\n  module = \"counter\"\n  args = \"7\"\n";
+    Host host(body);
+    REQUIRE(host.wait_log("application demo started"));
+    REQUIRE(host.wait_log("watching 1 plugin directories"));
+    // Deployed like a build does it: written beside, renamed into place.
+    fs::copy_file(OTPP_COUNTER_V2, plugins / "counter.so.partial");
+    fs::rename(plugins / "counter.so.partial", plugins / "counter-2.so");
+    CHECK(host.wait_log("upgraded: counter 1.0.0 -> 2.0.0"));
+    CHECK(host.log_text().find("migrated 1, failed 0") != std::string::npos);
+    kill(host.pid, SIGTERM);
+    CHECK(host.wait_exit() == 0);
+    fs::remove_all(plugins);
+}
