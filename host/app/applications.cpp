@@ -42,12 +42,14 @@ Term child_term(const ChildSpec& c) {
     bool is_sup = c.type == ChildType::supervisor;
     Term start = is_sup ? Term::tuple({Atom("supervisor"), supervisor_spec_term(*c.supervisor)})
                         : Term::tuple({c.module, c.args});
-    return Term::map({{Atom("id"), c.id},
-                      {Atom("start"), start},
-                      {Atom("restart"), Atom(restart_atom(c.restart))},
-                      {Atom("shutdown"), shutdown_term(c.shutdown)},
-                      {Atom("type"), Atom(is_sup ? "supervisor" : "worker")},
-                      {Atom("modules"), Term::list({c.module})}});
+    std::vector<std::pair<Term, Term>> entries{{Atom("id"), c.id},
+                                               {Atom("start"), start},
+                                               {Atom("restart"), Atom(restart_atom(c.restart))},
+                                               {Atom("shutdown"), shutdown_term(c.shutdown)},
+                                               {Atom("type"), Atom(is_sup ? "supervisor" : "worker")},
+                                               {Atom("modules"), Term::list({c.module})}};
+    if (c.name) entries.emplace_back(Atom("name"), *c.name);
+    return Term::map(std::move(entries));
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ ConfigError ConfigError::missing(std::string file, std::size_t line, std::size_t
 ConfigError::~ConfigError() = default;
 
 bool operator==(const ChildSpec& a, const ChildSpec& b) {
-    if (!(a.id == b.id && a.module == b.module && a.args == b.args && a.restart == b.restart &&
+    if (!(a.id == b.id && a.module == b.module && a.args == b.args && a.restart == b.restart && a.name == b.name &&
           a.shutdown == b.shutdown && a.type == b.type))
         return false;
     if (!a.supervisor || !b.supervisor) return !a.supervisor && !b.supervisor;
@@ -408,7 +408,7 @@ constexpr std::string_view log_levels[] = {"trace", "debug", "info", "warn", "er
 constexpr std::string_view log_sinks[] = {"stderr", "stdout", "file:"};
 constexpr std::string_view application_keys[] = {"name", "supervisor"};
 constexpr std::string_view supervisor_keys[] = {"strategy", "intensity", "period_ms", "children"};
-constexpr std::string_view child_keys[] = {"id", "module", "args", "restart", "shutdown", "type", "supervisor"};
+constexpr std::string_view child_keys[] = {"id", "module", "args", "restart", "shutdown", "type", "supervisor", "name"};
 constexpr std::string_view shutdown_words[] = {"brutal_kill", "infinity"};
 
 class Loader {
@@ -723,6 +723,7 @@ private:
         ChildSpec child;
         child.id = get_atom(t, path, "id");
         child.module = get_atom(t, path, "module");
+        if (t.get("name")) child.name = get_atom(t, path, "name");
         if (auto i = get_enum(t, path, "type", child_type_names)) child.type = static_cast<ChildType>(*i);
         if (auto i = get_enum(t, path, "restart", restart_names)) child.restart = static_cast<Restart>(*i);
         child.shutdown = read_shutdown(t, path, child.type);

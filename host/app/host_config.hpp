@@ -113,6 +113,8 @@ struct ChildSpec {
     Restart restart = Restart::permanent;
     Shutdown shutdown;  // default: 5000 ms for workers, infinity for supervisors
     ChildType type = ChildType::worker;
+    // Registered under this name while it runs (OTP's {local, Name}).
+    std::optional<otpp::Atom> name;
     // Set if and only if type == ChildType::supervisor. Shared and immutable,
     // so that specs (and whole HostConfigs) copy cheaply.
     std::shared_ptr<const SupervisorSpec> supervisor;

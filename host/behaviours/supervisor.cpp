@@ -41,6 +41,7 @@ struct ChildSpec {
     Shutdown shutdown;
     ChildType type = ChildType::worker;
     Term modules;  // [Module]
+    std::optional<Atom> name;  // registered under it while running (OTP's {local, Name})
 };
 
 struct Child {
@@ -90,6 +91,7 @@ ChildSpec parse_child(const Term& m) {
     } else if (c.type == ChildType::supervisor) {
         c.shutdown.kind = Shutdown::infinity;
     }
+    if (field(m, "name")) c.name = atom_field(m, "name", std::nullopt);
     const Term* modules = field(m, "modules");
     c.modules = modules ? *modules : Term::list({c.module});
     return c;
@@ -143,7 +145,8 @@ struct State {
 std::optional<Term> start(State& s, std::list<Child>::iterator it) {
     // A supervisor's init starts its whole subtree: no time limit on that.
     Timeout limit = it->spec.type == ChildType::supervisor ? infinity : std::chrono::milliseconds(5000);
-    gen_server::StartResult r = gen_server::start(it->spec.module, it->spec.args, {.link = true, .timeout = limit});
+    gen_server::StartResult r =
+        gen_server::start(it->spec.module, it->spec.args, {.name = it->spec.name, .link = true, .timeout = limit});
     if (r.ok()) {
         it->pid = r.pid();
         s.by_pid[*it->pid] = it;

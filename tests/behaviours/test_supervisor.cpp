@@ -203,3 +203,18 @@ TEST_CASE_METHOD(SupervisorFixture, "start_child, delete_child, restart_child, c
     CHECK(supervisor::count_children(sup) ==
           Term::map({{Atom("specs"), 0}, {Atom("active"), 0}, {Atom("supervisors"), 0}, {Atom("workers"), 0}}));
 }
+
+TEST_CASE_METHOD(SupervisorFixture, "a child with a name is registered, and again after a restart", "[supervisor]") {
+    Term named = child("a", 1).put(Atom("name"), Atom("named_child"));
+    Pid sup = start(spec("one_for_one", {named}));
+    auto first = whereis(Atom("named_child"));
+    REQUIRE(first);
+    CHECK(Term(*first) == pids(sup)[0]);
+    exit(*first, atoms::kill);
+    Term second = wait_restarted(sup, 0, Term(*first));
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    while (whereis(Atom("named_child")) != second.get<Pid>() && std::chrono::steady_clock::now() < deadline)
+        sleep_for(1ms);
+    CHECK(whereis(Atom("named_child")) == second.get<Pid>());
+    CHECK(gen_server::call(Atom("named_child"), Atom("get")) == Term(1));
+}

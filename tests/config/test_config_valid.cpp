@@ -51,6 +51,7 @@ HostConfig expected_full() {
         worker("counter", "counter", "{initial, 0}", Restart::transient, Shutdown::after(2000ms)));
     calc.supervisor.children.push_back(worker("store", "kv", "[#{name => <<\"store\">>, capacity => 1024}]",
                                               Restart::permanent, Shutdown::brutal_kill()));
+    calc.supervisor.children.back().name = Atom("store");
     ChildSpec sup;
     sup.id = Atom("workers");
     sup.module = Atom("supervisor");

@@ -23,7 +23,8 @@
 // Specs are terms, OTP-style maps, so they can come from a config file:
 //   #{strategy => one_for_one, intensity => 1, period => 5000,
 //     children => [#{id => counter, start => {counter, Args},
-//                    restart => permanent, shutdown => 5000, type => worker}]}
+//                    restart => permanent, shutdown => 5000, type => worker,
+//                    name => counter}]}      % optional: registered name
 // A child of type supervisor has start => {supervisor, ChildSupervisorSpec}.
 //
 // All functions below are calls into the supervisor process: in a process,
