@@ -1,6 +1,7 @@
 #include "plugin_library.hpp"
 
 #include "elf_inspector.hpp"
+#include "../runtime/preemption.hpp"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -35,6 +36,18 @@ constexpr std::size_t max_version_bytes = 64;
 constexpr std::size_t max_symbols_listed = 8;   // in messages; the rest are counted
 
 std::string errno_text(int error) { return std::strerror(error); }
+
+// dlopen and dlclose run the plugin's constructors and destructors under the
+// dynamic loader's lock: its compiler-inserted checks must not switch fibers
+// or kill there (host/runtime/preemption.hpp).
+void* open_library(const char* path) {
+    runtime::NoPreemption no_preemption;
+    return ::dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+int close_library(void* handle) {
+    runtime::NoPreemption no_preemption;
+    return ::dlclose(handle);
+}
 
 std::string join_symbols(const std::vector<std::string>& symbols) {
     std::string out;
@@ -267,7 +280,7 @@ public:
         std::string note;
         try {
             if (handle_) {
-                ::dlclose(handle_);
+                close_library(handle_);
                 handle_ = nullptr;
                 auto still = mappings_of(identity_);
                 if (!still.empty()) note = " (and " + describe_mappings(copy_, still) + ")";
@@ -373,7 +386,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const fs::path& file, const L
     }
     staging.renamed_to(copy);
 
-    void* handle = ::dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* handle = open_library(copy.c_str());
     if (!handle) throw fail("dlopen: " + dl_error_text(copy));
     staging.opened(handle, identity);
 
@@ -435,7 +448,7 @@ UnloadResult PluginLibrary::unload() {
     if (unload_result_) return *unload_result_;
 
     std::string close_error;
-    if (handle_ && ::dlclose(handle_) != 0) close_error = dl_error_text(private_copy_);
+    if (handle_ && close_library(handle_) != 0) close_error = dl_error_text(private_copy_);
     handle_ = nullptr;
 
     // Checked before the copy is deleted, though matching by inode would also

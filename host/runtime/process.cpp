@@ -7,6 +7,8 @@
 
 #include <otpp/error.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <cxxabi.h>
 
 #include <algorithm>
@@ -538,6 +540,24 @@ void Process::hibernate() {
     throw Hibernation{};
 }
 
+// Erlang logs "Error in process <0.42.0> ... with exit value: ..." when a
+// process dies of an error nobody handled; so do we. (Behaviour engines
+// catch their callbacks' exceptions and write their own crash reports.)
+void Process::log_uncaught(const Term& reason) const noexcept {
+    try {
+        std::string what;
+        {
+            std::lock_guard lock(info_lock_);
+            if (code_) what = " running " + code_->label();
+            if (registered_name_) what += " (" + std::string(registered_name_->name()) + ")";
+        }
+        spdlog::error("crash report: process {}{} terminated by an uncaught exception: reason {}",
+                      Term(pid_).to_string(), what, reason.to_string(500));
+    } catch (...) {
+        // Logging must never take the runtime down with it.
+    }
+}
+
 bool Process::run_body() noexcept {
     Term reason = atoms::normal;
     try {
@@ -549,8 +569,10 @@ bool Process::run_body() noexcept {
         reason = e.reason();
     } catch (const std::exception& e) {
         reason = exception_reason(&typeid(e), e.what());
+        log_uncaught(reason);
     } catch (...) {
         reason = exception_reason(abi::__cxa_current_exception_type(), nullptr);
+        log_uncaught(reason);
     }
     // The callable was created by the spawner's code (maybe a plugin): destroy
     // it now, while that code is certainly still loaded.

@@ -69,6 +69,8 @@ public:
     // Returns false if the process is exiting or dead; `s` is then not consumed.
     bool deliver(Signal* s) noexcept;
     bool is_alive() const noexcept { return !inbox_.closed(); }
+    // A ScopedProcess: a plain thread acting as a process (it blocks its thread).
+    bool is_thread() const noexcept { return is_thread_; }
     ProcessStatus status() const noexcept { return status_.load(std::memory_order_relaxed); }
 
     // --- the running process's side [owner] ---
@@ -88,6 +90,12 @@ public:
     // Counts reductions; yields when the slice is spent.
     void consume_reductions(int32_t n);
     void yield();
+    // From the hook of compiler-inserted checks in plugin code (defined in
+    // preemption.cpp): charges `reductions`, yields when the slice is spent,
+    // applies pending signals; a kill that finds no runtime call to unwind
+    // from cuts the process loose (cut_loose: exit protocol, stack abandoned).
+    void preempt(int32_t reductions) noexcept;
+    [[noreturn]] void cut_loose() noexcept;
     [[noreturn]] void die(Term reason);
     // Called where a dying process shows up again after its ProcessExit.
     [[noreturn]] void rethrow_exit();
@@ -128,6 +136,7 @@ private:
     // The fiber's entry, on the process stack. False: the body hibernated.
     bool run_body() noexcept;
     void terminate(Term reason) noexcept;  // the exit protocol
+    void log_uncaught(const Term& reason) const noexcept;
     bool apply_signal(Signal* s);    // false: it kills us (reason in pending_exit_)
     void append_message(Signal* s) noexcept;
     bool deliver_as_exit_message(Signal* s) noexcept;  // trap_exit: {'EXIT', From, Reason}

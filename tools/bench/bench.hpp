@@ -33,5 +33,8 @@ int run_call_seq(const std::vector<std::string>& args, const RuntimeOptions& opt
 int run_call_conc(const std::vector<std::string>& args, const RuntimeOptions& options);
 int run_genserver_mem(const std::vector<std::string>& args, const RuntimeOptions& options);
 int run_sup(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_hotswap(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_load(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_preempt_overhead(const std::vector<std::string>& args, const RuntimeOptions& options);
 
 }  // namespace otpp::bench

@@ -29,7 +29,12 @@ int usage() {
                  "  call_seq N      1 client, 1 GenServer, N sequential calls\n"
                  "  call_conc C S K C clients, S servers, K calls per client\n"
                  "  sup N K         one_for_one with N workers, K random kills\n"
-                 "  genserver_mem N N idle GenServers\n");
+                 "  genserver_mem N N idle GenServers\n"
+                 "  hotswap N MODE LOAD  N counter servers v1 -> v2; MODE atomic|rolling,\n"
+                 "                  LOAD idle|load (50 clients calling during the upgrade)\n"
+                 "  load K          K loads of a small plugin (copy, dlopen, validate)\n"
+                 "  preempt_overhead N K  a plugin loop of N steps with and without preemption\n"
+                 "                  checks; K kills of a spinning plugin process\n");
     return 2;
 }
 }  // namespace
@@ -57,5 +62,8 @@ int main(int argc, char** argv) {
     if (workload == "call_conc") return run_call_conc(args, options);
     if (workload == "sup") return run_sup(args, options);
     if (workload == "genserver_mem") return run_genserver_mem(args, options);
+    if (workload == "hotswap") return run_hotswap(args, options);
+    if (workload == "load") return run_load(args, options);
+    if (workload == "preempt_overhead") return run_preempt_overhead(args, options);
     return usage();
 }

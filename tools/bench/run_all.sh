@@ -11,3 +11,5 @@ bench=${1:?path to otpp-bench}
 "$bench" call_conc 1000 100 1000
 "$bench" sup 10000 1000
 "$bench" genserver_mem 1000000
+"$bench" preempt_overhead 200000000 100
+"$bench" preempt_overhead 200000000 100 --schedulers 1
