@@ -48,7 +48,7 @@ namespace {
 
 // Atoms are interned once, when the plugin is loaded, not on every message.
 const Atom get{"get"}, add{"add"}, reset{"reset"}, sleep_atom{"sleep"}, ops_atom{"ops"}, spawn_helper{"spawn_helper"},
-    bad_request{"bad_request"}, refused{"refused"};
+    bad_request{"bad_request"}, refused{"refused"}, value_key{"value"};
 
 [[maybe_unused]] bool broken_for(int64_t value) {
 #ifdef COUNTER_BROKEN_ALL
@@ -130,7 +130,7 @@ struct Counter {
     // fields match, from_term keeps defaults for the missing ones.
     static gen_server::CodeChange<State> code_change(const Term& old_vsn, const Term& old, const Term&) {
         (void)old_vsn;
-        const Term* v1_value = old.is_map() ? old.find(Atom("value")) : nullptr;
+        const Term* v1_value = old.is_map() ? old.find(value_key) : nullptr;
         State s = v1_value ? State{} : from_term<State>(old);
         if (v1_value) value(s) = v1_value->get<int64_t>();
 #if defined(COUNTER_BROKEN_CODE_CHANGE_THROWS)
@@ -147,7 +147,7 @@ struct Counter {
     static Term downgrade(const Term& to_vsn, const State& s, const Term&) {
         if (to_vsn.is_binary() && to_vsn.bytes().starts_with("1.")) {
             auto it = s.counters.find("default");
-            return Term::map({{Atom("value"), it == s.counters.end() ? 0 : it->second}});
+            return Term::map({{value_key, it == s.counters.end() ? 0 : it->second}});
         }
         return to_term(s);
     }
