@@ -2,8 +2,11 @@
 # One entry point for a fresh Debian 12 machine (as root) and for CI.
 #
 #   tools/dev.sh demo     install what is missing, build, run the main demo
+#                         (examples/calc_swap: the seed's calc swap, asserted)
+#   tools/dev.sh runtime-demo   the runtime demo (examples/runtime_demo)
 #   tools/dev.sh test     install what is missing, build and run every test:
-#                         the suite in RelWithDebInfo, then again under ASan+UBSan
+#                         the suite in RelWithDebInfo, the installed SDK, the
+#                         calc demo, then the suite again under ASan+UBSan
 #   tools/dev.sh tsan     the suite under ThreadSanitizer
 #   tools/dev.sh bench    build Release and run every benchmark
 #   tools/dev.sh deps     only install the Debian packages
@@ -46,6 +49,10 @@ deps)
 demo)
     deps
     build "$root/build"
+    "$root/examples/calc_swap/run.sh" "$root/build" ;;
+runtime-demo)
+    deps
+    build "$root/build"
     "$root/build/examples/runtime_demo/runtime_demo" ;;
 test)
     deps
@@ -56,6 +63,8 @@ test)
     rm -rf "$root/build/install"
     cmake --install "$root/build" --prefix "$root/build/install" >/dev/null
     "$root/examples/out_of_tree_plugin/check.sh" "$root/build/install" "$root/build/out_of_tree"
+    echo "== the calc demo (examples/calc_swap)"
+    "$root/examples/calc_swap/run.sh" "$root/build"
     echo "== ASan+UBSan"
     build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DOTPP_SANITIZE=address -DOTPP_BUILD_BENCH=OFF
     ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=0 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -69,6 +78,6 @@ bench)
     build "$root/build-release" -DCMAKE_BUILD_TYPE=Release -DOTPP_BUILD_TESTS=OFF
     "$root/tools/bench/run_all.sh" "$root/build-release/tools/bench/otpp-bench" ;;
 *)
-    sed -n '2,10p' "${BASH_SOURCE[0]}"
+    sed -n '2,13p' "${BASH_SOURCE[0]}"
     exit 2 ;;
 esac

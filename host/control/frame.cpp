@@ -75,7 +75,7 @@ FrameStatus read_exact(int fd, char* out, std::size_t n, Clock::time_point deadl
 }  // namespace
 
 FrameStatus read_frame(int fd, std::string& body, Clock::time_point first_byte, std::chrono::milliseconds rest,
-                       int wake_fd) {
+                       int wake_fd, std::size_t limit) {
     body.clear();
     unsigned char prefix[4];
     // The first byte alone decides between "idle" and "a frame has begun".
@@ -87,14 +87,15 @@ FrameStatus read_frame(int fd, std::string& body, Clock::time_point first_byte, 
     if (s != FrameStatus::ok) return s;
     const std::uint32_t len = (std::uint32_t{prefix[0]} << 24) | (std::uint32_t{prefix[1]} << 16) |
                               (std::uint32_t{prefix[2]} << 8) | std::uint32_t{prefix[3]};
-    if (len > max_frame_bytes) return FrameStatus::too_large;
+    if (len > limit) return FrameStatus::too_large;
     body.resize(len);
     if (len == 0) return FrameStatus::ok;
     return read_exact(fd, body.data(), len, deadline, wake_fd, true, got_any);
 }
 
-FrameStatus write_frame(int fd, std::string_view body, std::chrono::milliseconds limit, int wake_fd) {
-    if (body.size() > max_frame_bytes) return FrameStatus::too_large;
+FrameStatus write_frame(int fd, std::string_view body, std::chrono::milliseconds limit, int wake_fd,
+                        std::size_t max_bytes) {
+    if (body.size() > max_bytes) return FrameStatus::too_large;
     const auto len = static_cast<std::uint32_t>(body.size());
     std::string out;
     out.reserve(4 + body.size());

@@ -17,8 +17,10 @@
 
 namespace otpp::control {
 
-// Larger frames are refused in both directions.
+// A request larger than this is refused.
 inline constexpr std::size_t max_frame_bytes = std::size_t{1} << 20;
+// Replies may be larger: `ps` of a node with 100,000 processes is ~20 MiB.
+inline constexpr std::size_t max_reply_bytes = std::size_t{64} << 20;
 
 enum class FrameStatus {
     ok,
@@ -26,7 +28,7 @@ enum class FrameStatus {
     truncated,  // end of stream in the middle of a frame
     idle,       // no frame started before the first deadline
     timeout,    // a frame started but did not complete in time
-    too_large,  // the length prefix exceeds max_frame_bytes (the body is not read)
+    too_large,  // the length prefix exceeds the limit (the body is not read)
     woken,      // wake_fd became readable
     error,      // a socket error (errno is kept in the message)
 };
@@ -38,9 +40,10 @@ using Clock = std::chrono::steady_clock;
 // Reads one frame into `body`. Waits for its first byte until `first_byte`
 // (Clock::time_point::max(): forever), then gives the rest `rest` to arrive.
 FrameStatus read_frame(int fd, std::string& body, Clock::time_point first_byte, std::chrono::milliseconds rest,
-                       int wake_fd = -1);
+                       int wake_fd = -1, std::size_t limit = max_frame_bytes);
 
 // Writes one frame within `limit`. ok, too_large, timeout, woken or error.
-FrameStatus write_frame(int fd, std::string_view body, std::chrono::milliseconds limit, int wake_fd = -1);
+FrameStatus write_frame(int fd, std::string_view body, std::chrono::milliseconds limit, int wake_fd = -1,
+                        std::size_t max_bytes = max_frame_bytes);
 
 }  // namespace otpp::control

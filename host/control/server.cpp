@@ -186,9 +186,9 @@ void ControlServer::serve(Client& client) {
         }
         if (st != FrameStatus::ok) break;  // closed, idle, half a frame, stopping, error
         std::string out = run_request(client, body).to_string();
-        if (out.size() > max_frame_bytes)
-            out = error_term("the reply is larger than 1 MiB (" + std::to_string(out.size()) + " bytes)").to_string();
-        if (write_frame(client.fd, out, options_.frame_timeout, wake_fd_) != FrameStatus::ok) break;
+        if (out.size() > max_reply_bytes)
+            out = error_term("the reply is larger than 64 MiB (" + std::to_string(out.size()) + " bytes)").to_string();
+        if (write_frame(client.fd, out, options_.frame_timeout, wake_fd_, max_reply_bytes) != FrameStatus::ok) break;
     }
     ::close(client.fd);
     client.finished.store(true);

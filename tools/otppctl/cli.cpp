@@ -345,27 +345,15 @@ int cmd_top(Connection& c, const std::vector<std::string>& a, const Output& o) {
     expect_positional(p, a[0], 0, 0, "top [--interval 1s] [-n N]");
     auto interval = p.options.count("--interval") ? parse_duration(p.options["--interval"]) : std::chrono::seconds(1);
     std::size_t n = p.options.count("-n") ? static_cast<std::size_t>(parse_int(p.options["-n"], "-n", 1, 1'000'000)) : 10;
-    Term before;
-    int rc = exchange(c, request("ps", {}), default_wait, o, [&](const Term& t) {
-        before = t;
-        return exit_ok;
-    });
-    if (rc != exit_ok) return rc;
-    std::this_thread::sleep_for(interval);
-    return exchange(c, request("ps", {}), default_wait, o, [&](const Term& after) {
-        std::map<std::string, std::int64_t> earlier;
-        for (const Term& r : before.elements()) earlier[text(field(r, "pid"))] = integer(field(r, "reductions"));
+    // The host measures (two snapshots `interval` apart) and sends the top n.
+    auto wait = default_wait + std::chrono::duration_cast<std::chrono::milliseconds>(interval);
+    Term req = request("top", {static_cast<std::int64_t>(interval.count()), static_cast<std::int64_t>(n)});
+    return exchange(c, req, wait, o, [&](const Term& top) {
         std::vector<std::pair<std::int64_t, Term>> rows;
-        for (const Term& r : after.elements()) {
-            const std::int64_t now = integer(field(r, "reductions"));
-            auto it = earlier.find(text(field(r, "pid")));
-            rows.emplace_back(it == earlier.end() ? now : now - it->second, r);
-        }
-        std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
-        if (rows.size() > n) rows.resize(n);
+        for (const Term& r : top.elements()) rows.emplace_back(integer(field(r, "reductions_delta")), r);
         if (o.json) {
             std::vector<Term> out;
-            for (auto& [d, r] : rows) out.push_back(r.put(Atom("reductions_delta"), d));
+            for (auto& [d, r] : rows) out.push_back(r);
             std::fprintf(o.out, "%s\n", control::to_json(Term::list(std::move(out))).c_str());
             return exit_ok;
         }

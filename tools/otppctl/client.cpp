@@ -65,7 +65,8 @@ Reply Connection::request(const Term& req, std::chrono::milliseconds wait) {
         return r;
     }
     std::string body;
-    st = control::read_frame(fd_, body, control::Clock::now() + wait, std::chrono::seconds(30));
+    st = control::read_frame(fd_, body, control::Clock::now() + wait, std::chrono::seconds(30), -1,
+                             control::max_reply_bytes);
     if (st != control::FrameStatus::ok) {
         r.message = std::string("no reply: ") +
                     (st == control::FrameStatus::idle ? "timed out" : control::to_string(st));
