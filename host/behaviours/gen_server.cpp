@@ -67,11 +67,17 @@ void send_reply(Pid to, Ref tag, Term value) {
 
 class Server {
 public:
+    // The process's pin holds the version; the server only points at it, so
+    // that a process cut loose in a callback (its stack abandoned) still
+    // releases its version when the exit protocol drops the pin.
     Server(std::shared_ptr<const code::ModuleVersion> module, std::optional<Pid> parent)
-        : module_(std::move(module)),
+        : module_(module.get()),
           callbacks_(static_cast<const Callbacks*>(module_->callbacks)),
           parent_(parent),
-          me_(runtime::require_process()) {}
+          me_(runtime::require_process()) {
+        module_->servers_started.fetch_add(1, std::memory_order_acq_rel);
+        me_.set_code(std::move(module));
+    }
 
     ~Server() {
         if (state_) callbacks_->destroy(state_);
@@ -80,8 +86,6 @@ public:
 
     // Runs init and acknowledges the starter; false if the server must not go on.
     bool init(const Term& args, const StartOptions& options, Pid starter, Ref tag) {
-        module_->servers_started.fetch_add(1, std::memory_order_acq_rel);
-        me_.set_code(module_);
         if (options.name) {
             try {
                 register_name(*options.name, me_.pid());
@@ -184,7 +188,7 @@ private:
         if (!request.is_tuple(2) || !request[1].is_ref()) return;
         auto migration = kernel().modules().migration(request[1].get<Ref>());
         // Unknown or finished (we came too late), or not for the version we run.
-        if (!migration || migration->from != module_) return;
+        if (!migration || migration->from.get() != module_) return;
         if (request[0].is_atom(prepare_atom)) prepare(*migration);
         else if (request[0].is_atom(migrate_atom)) migrate(*migration);
         // A commit or abort outside prepare() is stale: nothing to do.
@@ -237,9 +241,15 @@ private:
     // Atomic mode: prepare, tell, wait suspended for the decision.
     void prepare(code::Migration& m) {
         auto started = std::chrono::steady_clock::now();
+        // The new version stays loaded while we hold `m` (our caller does);
+        // a kill while we wait must drop the new state before that.
+        struct DropPending {
+            Server& s;
+            ~DropPending() { s.discard_pending(); }
+        } drop{*this};
         Converted c = convert(m);
         pending_state_ = c.state;
-        if (c.state) pending_module_ = m.to;
+        if (c.state) pending_module_ = m.to.get();
         // Messages from now on wait behind the decision.
         runtime::Signal* mark = me_.mailbox_mark();
         bool wait = false;
@@ -272,9 +282,13 @@ private:
     // Rolling mode: convert and switch at once, then answer.
     void migrate(code::Migration& m) {
         auto started = std::chrono::steady_clock::now();
+        struct DropPending {
+            Server& s;
+            ~DropPending() { s.discard_pending(); }
+        } drop{*this};
         Converted c = convert(m);
         pending_state_ = c.state;
-        if (c.state) pending_module_ = m.to;
+        if (c.state) pending_module_ = m.to.get();
         bool commit = false;
         {
             std::lock_guard lock(m.mutex);
@@ -286,17 +300,18 @@ private:
         send(m.coordinator, Term::tuple({m.id, done_atom, me_.pid()}));
     }
 
-    // From now on this process runs the new version; the old state goes with
-    // the old code, which stays mapped until our last reference to it is gone.
+    // From now on this process runs the new version. The old state goes with
+    // the old code, while our pin still keeps that code mapped; then the pin moves.
     void switch_to(code::Migration& m, std::chrono::steady_clock::time_point started) {
-        std::shared_ptr<const code::ModuleVersion> previous = std::move(module_);
         void* old_state = state_;
-        module_ = std::move(pending_module_);
+        const Callbacks* old_callbacks = callbacks_;
+        module_ = pending_module_;
         callbacks_ = static_cast<const Callbacks*>(module_->callbacks);
         state_ = pending_state_;
         pending_state_ = nullptr;
-        me_.set_code(module_);
-        static_cast<const Callbacks*>(previous->callbacks)->destroy(old_state);
+        pending_module_ = nullptr;
+        old_callbacks->destroy(old_state);
+        me_.set_code(m.to);
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
         bool last;
         {
@@ -311,7 +326,7 @@ private:
     void discard_pending() noexcept {
         if (pending_state_) static_cast<const Callbacks*>(pending_module_->callbacks)->destroy(pending_state_);
         pending_state_ = nullptr;
-        pending_module_.reset();
+        pending_module_ = nullptr;
     }
 
     template <class F>
@@ -402,14 +417,14 @@ private:
         }
     }
 
-    std::shared_ptr<const code::ModuleVersion> module_;
+    const code::ModuleVersion* module_;  // the version we run (the process's pin holds it)
     const Callbacks* callbacks_;
     std::optional<Pid> parent_;  // the starter, when linked to it
     runtime::Process& me_;
     void* state_ = nullptr;
     // During a migration: the new version's state, not yet ours.
     void* pending_state_ = nullptr;
-    std::shared_ptr<const code::ModuleVersion> pending_module_;
+    const code::ModuleVersion* pending_module_ = nullptr;  // held by the Migration our caller holds
     Timeout timeout_ = infinity;
     Term last_message_;
 };

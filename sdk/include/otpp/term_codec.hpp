@@ -523,12 +523,28 @@ void for_each_field(T& obj, F&& f) {
 
 namespace detail {
 
+// The field names of T as atoms, interned once per type: the atom table is
+// shared by every thread, and a hot upgrade converts 100,000 states at once.
+template <class T>
+const auto& field_atoms() {
+    static const auto atoms = [] {
+        constexpr auto names = FieldAccess::names<T>();
+        std::array<Atom, names.size()> out{};
+        for (std::size_t i = 0; i < names.size(); ++i) out[i] = Atom(names[i]);
+        return out;
+    }();
+    return atoms;
+}
+
 template <class T>
 Term encode_fields(const T& obj) {
+    const auto& keys = field_atoms<std::remove_cv_t<T>>();
     std::vector<std::pair<Term, Term>> entries;
+    entries.reserve(keys.size());
+    std::size_t i = 0;
     for_each_field(obj, [&](std::string_view name, const auto& field) {
         using F = std::remove_cvref_t<decltype(field)>;
-        entries.emplace_back(Term(Atom(name)), within(field_segment(name), [&] { return encode_value<F>(field); }));
+        entries.emplace_back(Term(keys[i++]), within(field_segment(name), [&] { return encode_value<F>(field); }));
     });
     return Term::map(std::move(entries));
 }
@@ -536,13 +552,12 @@ Term encode_fields(const T& obj) {
 template <class T>
 T decode_fields(const Term& term) {
     if (!term.is_map()) throw_bad_shape("map", term);
+    const auto& keys = field_atoms<T>();
     T out{};
+    std::size_t i = 0;
     for_each_field(out, [&](std::string_view name, auto& field) {
         using F = std::remove_cvref_t<decltype(field)>;
-        // A name never interned cannot be a key of the map: no need to intern it.
-        const std::optional<Atom> key = Atom::existing(name);
-        if (!key) return;
-        const Term* value = term.find(Term(*key));
+        const Term* value = term.find(Term(keys[i++]));
         if (value == nullptr) return;  // missing: keep the default
         within(field_segment(name), [&] { field = decode_value<F>(*value); });
     });
