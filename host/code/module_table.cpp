@@ -152,6 +152,14 @@ ModuleTable::PurgeReport ModuleTable::unload_unused(std::shared_ptr<const Module
     return report;
 }
 
+Term ModuleTable::PurgeReport::to_term() const {
+    std::vector<Term> pids(killed.begin(), killed.end());
+    return Term::map({{Atom("version"), Term::binary(version)},
+                      {Atom("killed"), Term::list(std::move(pids))},
+                      {Atom("unmapped"), unmapped},
+                      {Atom("detail"), Term::binary(detail)}});
+}
+
 std::vector<PinnedProcess> ModuleTable::pinned_to(const ModuleVersion* version) const {
     return pinned_to_ ? pinned_to_(version) : std::vector<PinnedProcess>{};
 }

@@ -46,6 +46,8 @@ public:
         std::vector<Pid> killed;        // processes that were pinned to it
         bool unmapped = true;           // its library is verifiably gone
         std::string detail;
+        // #{version, killed, unmapped, detail}: for the console and scripts.
+        Term to_term() const;
     };
     struct LoadReport {
         std::shared_ptr<const ModuleVersion> loaded;

@@ -414,13 +414,6 @@ Term pid_list(const std::vector<Pid>& pids) {
     return Term::list(std::move(out));
 }
 
-Term purge_term(const ModuleTable::PurgeReport& p) {
-    return Term::map({{Atom("version"), Term::binary(p.version)},
-                      {Atom("killed"), pid_list(p.killed)},
-                      {Atom("unmapped"), Atom(p.unmapped ? "true" : "false")},
-                      {Atom("detail"), Term::binary(p.detail)}});
-}
-
 }  // namespace
 
 UpgradeReport upgrade(ModuleTable& modules, const std::filesystem::path& file, const UpgradeOptions& options) {
@@ -451,27 +444,25 @@ UpgradeReport upgrade(ModuleTable& modules, const std::filesystem::path& file, c
 
 Term UpgradeReport::to_term() const {
     std::vector<Term> failures;
-    for (auto& f : failed) failures.push_back(Term::tuple({f.pid, Atom(f.phase), f.reason}));
-    std::vector<std::pair<Term, Term>> entries{
+    for (auto& f : failed)
+        failures.push_back(Term::map({{Atom("pid"), f.pid}, {Atom("phase"), Term::binary(f.phase)}, {Atom("reason"), f.reason}}));
+    return Term::map({
         {Atom("outcome"), Atom(outcome_name(outcome))},
         {Atom("module"), module},
         {Atom("from"), Term::binary(from_version)},
         {Atom("to"), Term::binary(to_version)},
         {Atom("mode"), Atom(mode == UpgradeMode::atomic ? "atomic" : "rolling")},
-        {Atom("downgrade"), Atom(downgrade ? "true" : "false")},
+        {Atom("downgrade"), downgrade},
         {Atom("error"), Term::binary(error)},
-        {Atom("migrated"), Term(static_cast<int64_t>(migrated.size()))},
-        {Atom("migrated_pids"), pid_list(migrated)},
+        {Atom("migrated"), pid_list(migrated)},
         {Atom("failed"), Term::list(std::move(failures))},
         {Atom("stayed"), pid_list(stayed)},
-        {Atom("killed"), pid_list(purged_before.killed)},
-        {Atom("purged_before"), purge_term(purged_before)},
-        {Atom("suspend_max_us"), Term(static_cast<int64_t>(suspend_max.count()))},
-        {Atom("suspend_p99_us"), Term(static_cast<int64_t>(suspend_p99.count()))},
-        {Atom("total_us"), Term(static_cast<int64_t>(total.count()))},
-    };
-    if (purged_after) entries.emplace_back(Atom("purged_after"), purge_term(*purged_after));
-    return Term::map(std::move(entries));
+        {Atom("purged_before"), purged_before.to_term()},
+        {Atom("purged_after"), purged_after ? purged_after->to_term() : Term(atoms::undefined)},
+        {Atom("suspend_max_us"), static_cast<int64_t>(suspend_max.count())},
+        {Atom("suspend_p99_us"), static_cast<int64_t>(suspend_p99.count())},
+        {Atom("total_us"), static_cast<int64_t>(total.count())},
+    });
 }
 
 std::string UpgradeReport::to_text() const {

@@ -280,8 +280,8 @@ Term UpgradePlanReport::to_term() const {
     std::vector<Term> step_terms;
     for (auto& s : steps) step_terms.push_back(s.to_term());
     std::vector<Term> skipped(not_attempted.begin(), not_attempted.end());
-    return Term::map({{Atom("ok"), Atom(ok ? "true" : "false")},
-                      {Atom("dry_run"), Atom(dry_run ? "true" : "false")},
+    return Term::map({{Atom("ok"), ok},
+                      {Atom("dry_run"), dry_run},
                       {Atom("error"), Term::binary(error)},
                       {Atom("steps"), Term::list(std::move(step_terms))},
                       {Atom("not_attempted"), Term::list(std::move(skipped))}});

@@ -37,10 +37,6 @@ std::filesystem::path file_arg(const Term& t) {
     return p;
 }
 
-Term pid_list(const std::vector<Pid>& pids) {
-    std::vector<Term> out(pids.begin(), pids.end());
-    return Term::list(std::move(out));
-}
 
 Term version_term(const std::optional<code::ModuleTable::VersionStatus>& v) {
     if (!v) return atoms::undefined;
@@ -48,48 +44,6 @@ Term version_term(const std::optional<code::ModuleTable::VersionStatus>& v) {
                       {Atom("file"), bin(v->file)},
                       {Atom("pins"), static_cast<int64_t>(v->pins)},
                       {Atom("built_in"), v->built_in}});
-}
-
-Term purge_term(const code::ModuleTable::PurgeReport& r) {
-    return Term::map({{Atom("version"), bin(r.version)},
-                      {Atom("killed"), pid_list(r.killed)},
-                      {Atom("unmapped"), r.unmapped},
-                      {Atom("detail"), bin(r.detail)}});
-}
-
-const char* outcome_name(code::UpgradeReport::Outcome o) {
-    using O = code::UpgradeReport::Outcome;
-    switch (o) {
-        case O::upgraded: return "upgraded";
-        case O::partial: return "partial";
-        case O::rolled_back: return "rolled_back";
-        case O::refused: return "refused";
-        case O::dry_run: return "dry_run";
-    }
-    return "refused";
-}
-
-Term upgrade_term(const code::UpgradeReport& r) {
-    std::vector<Term> failed;
-    for (const auto& f : r.failed)
-        failed.push_back(Term::map({{Atom("pid"), f.pid}, {Atom("phase"), bin(f.phase)}, {Atom("reason"), f.reason}}));
-    return Term::map({
-        {Atom("outcome"), Atom(outcome_name(r.outcome))},
-        {Atom("module"), r.module},
-        {Atom("from"), bin(r.from_version)},
-        {Atom("to"), bin(r.to_version)},
-        {Atom("mode"), Atom(r.mode == code::UpgradeMode::atomic ? "atomic" : "rolling")},
-        {Atom("downgrade"), r.downgrade},
-        {Atom("error"), bin(r.error)},
-        {Atom("migrated"), pid_list(r.migrated)},
-        {Atom("failed"), Term::list(std::move(failed))},
-        {Atom("stayed"), pid_list(r.stayed)},
-        {Atom("purged_before"), purge_term(r.purged_before)},
-        {Atom("purged_after"), r.purged_after ? purge_term(*r.purged_after) : Term(atoms::undefined)},
-        {Atom("suspend_max_us"), static_cast<int64_t>(r.suspend_max.count())},
-        {Atom("suspend_p99_us"), static_cast<int64_t>(r.suspend_p99.count())},
-        {Atom("total_us"), static_cast<int64_t>(r.total.count())},
-    });
 }
 
 Term cmd_modules(const Args&, const ControlContext& ctx) {
@@ -106,7 +60,7 @@ Term cmd_load(const Args& a, const ControlContext& ctx) {
     return Term::map({{Atom("module"), report.loaded->name},
                       {Atom("version"), bin(report.loaded->version)},
                       {Atom("file"), bin(report.loaded->file)},
-                      {Atom("purged"), purge_term(report.purged)}});
+                      {Atom("purged"), report.purged.to_term()}});
 }
 
 // [Module, File, #{mode, extra, dry_run, timeout, batch}]
@@ -147,12 +101,12 @@ Term cmd_upgrade(const Args& a, const ControlContext& ctx) {
     code::UpgradeOptions probe = options;
     probe.dry_run = true;
     code::UpgradeReport dry = code::upgrade(modules_of(ctx), file, probe);
-    if (dry.outcome == code::UpgradeReport::Outcome::refused) return upgrade_term(dry);
+    if (dry.outcome == code::UpgradeReport::Outcome::refused) return dry.to_term();
     if (dry.module.name() != module)
         throw CommandError("upgrade: " + file.string() + " holds module " + std::string(dry.module.name()) +
                            ", not " + module + "; nothing changed");
-    if (options.dry_run) return upgrade_term(dry);
-    return upgrade_term(code::upgrade(modules_of(ctx), file, options));
+    if (options.dry_run) return dry.to_term();
+    return code::upgrade(modules_of(ctx), file, options).to_term();
 }
 
 // [File, DryRun]
@@ -160,19 +114,11 @@ Term cmd_upgrade_plan(const Args& a, const ControlContext& ctx) {
     const auto file = file_arg(a.at(0));
     auto dry = a.size() > 1 ? a[1].try_get<bool>() : std::optional<bool>(false);
     if (!dry) throw CommandError("upgrade_plan: DryRun must be true or false");
-    code::UpgradePlanReport r = code::run_plan(modules_of(ctx), file, *dry);
-    std::vector<Term> steps, skipped;
-    for (const auto& s : r.steps) steps.push_back(upgrade_term(s));
-    for (Atom m : r.not_attempted) skipped.push_back(m);
-    return Term::map({{Atom("ok"), r.ok},
-                      {Atom("dry_run"), r.dry_run},
-                      {Atom("error"), bin(r.error)},
-                      {Atom("steps"), Term::list(std::move(steps))},
-                      {Atom("not_attempted"), Term::list(std::move(skipped))}});
+    return code::run_plan(modules_of(ctx), file, *dry).to_term();
 }
 
 Term cmd_purge(const Args& a, const ControlContext& ctx) {
-    return purge_term(modules_of(ctx).purge(module_arg(a.at(0))));
+    return modules_of(ctx).purge(module_arg(a.at(0))).to_term();
 }
 
 Term cmd_soft_purge(const Args& a, const ControlContext& ctx) {
@@ -184,7 +130,7 @@ Term cmd_soft_purge(const Args& a, const ControlContext& ctx) {
         throw CommandError("soft_purge " + std::string(m.name()) + ": refused, the old version still runs in " +
                            pids);
     }
-    return Term::map({{Atom("purged"), r.purged}, {Atom("report"), purge_term(r.report)}});
+    return Term::map({{Atom("purged"), r.purged}, {Atom("report"), r.report.to_term()}});
 }
 
 }  // namespace
