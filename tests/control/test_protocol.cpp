@@ -478,3 +478,34 @@ TEST_CASE("protocol: only the owner's uid and root may connect", "[control][prot
     fs::permissions(f.dir / "run", fs::perms::owner_all);
     CHECK(as_nobody() == 'C');
 }
+
+TEST_CASE("protocol: top measures on the host and sends only the busiest processes", "[control][protocol]") {
+    ServerFixture f;
+    std::atomic<bool> stop{false};
+    Pid busy = spawn([&stop] {
+        while (!stop.load(std::memory_order_relaxed)) yield_point();
+    });
+    Client c(f.socket());
+    Term rows = result(c.rpc("{top, [300, 2]}"));
+    stop = true;
+    REQUIRE(rows.is_list());
+    REQUIRE(rows.size() == 2);
+    CHECK(get(rows[0], "pid") == Term(busy));
+    CHECK(get(rows[0], "reductions_delta").get<int64_t>() >= get(rows[1], "reductions_delta").get<int64_t>());
+    CHECK(is_error(c.rpc("{top, [0, 2]}")));   // an interval of 0 ms
+    CHECK(is_error(c.rpc("{top, [100]}")));    // arity
+}
+
+TEST_CASE("protocol: replies may exceed the 1 MiB request limit (ps of a big node)", "[control][protocol]") {
+    ServerFixture f;
+    std::vector<Pid> idle;
+    for (int i = 0; i < 12000; ++i) idle.push_back(spawn([] { receive(); }));
+    Client c(f.socket());
+    REQUIRE(write_frame(c.fd, Term::parse("{ps, []}").to_string(), 5s) == FrameStatus::ok);
+    std::string body;
+    REQUIRE(read_frame(c.fd, body, Clock::now() + 30s, 30s, -1, max_reply_bytes) == FrameStatus::ok);
+    CHECK(body.size() > max_frame_bytes);
+    Term rows = result(Term::parse(body));
+    CHECK(rows.size() >= 12000);
+    for (Pid p : idle) exit(p, atoms::kill);
+}
