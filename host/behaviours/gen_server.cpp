@@ -185,12 +185,14 @@ private:
                 send_reply(from[0].get<Pid>(), from[1].get<Ref>(), status());
             return;
         }
-        if (!request.is_tuple(2) || !request[1].is_ref()) return;
-        auto migration = kernel().modules().migration(request[1].get<Ref>());
+        // Migrations: {'$system', Id, prepare | migrate} (commit and abort are
+        // awaited inside prepare).
+        if (!from.is_ref() || !request.is_atom()) return;
+        auto migration = kernel().modules().migration(from.get<Ref>());
         // Unknown or finished (we came too late), or not for the version we run.
         if (!migration || migration->from.get() != module_) return;
-        if (request[0].is_atom(prepare_atom)) prepare(*migration);
-        else if (request[0].is_atom(migrate_atom)) migrate(*migration);
+        if (request.is_atom(prepare_atom)) prepare(*migration);
+        else if (request.is_atom(migrate_atom)) migrate(*migration);
         // A commit or abort outside prepare() is stale: nothing to do.
     }
 
@@ -270,12 +272,11 @@ private:
         const Ref id = m.id;
         auto decision = me_.receive(
             [&](const Term& msg) {
-                return msg.is_tuple(3) && msg[0].is_atom(gen_system) && msg[2].is_tuple(2) &&
-                       msg[2][1].is_ref() && msg[2][1].get<Ref>() == id &&
-                       (msg[2][0].is_atom(commit_atom) || msg[2][0].is_atom(abort_atom));
+                return msg.is_tuple(3) && msg[0].is_atom(gen_system) && msg[1].is_ref() &&
+                       msg[1].get<Ref>() == id && (msg[2].is_atom(commit_atom) || msg[2].is_atom(abort_atom));
             },
             runtime::deadline_after(infinity), mark);
-        if ((*decision)[2][0].is_atom(commit_atom)) switch_to(m, started);
+        if ((*decision)[2].is_atom(commit_atom)) switch_to(m, started);
         else discard_pending();
     }
 

@@ -5,13 +5,13 @@
 // The conversation, all messages in the processes' own mailboxes so that a
 // migration happens between two callbacks and never overtakes a message:
 //
-//   atomic:  coordinator -> each: {'$system', _, {prepare, Id}}
+//   atomic:  coordinator -> each: {'$system', Id, prepare}
 //            each builds its new state beside the old one, records itself
 //            here (prepared or failed) and waits, suspended, for
-//            coordinator -> each: {'$system', _, {commit | abort, Id}}
+//            coordinator -> each: {'$system', Id, commit | abort}
 //            The last process to prepare, or the first to fail, tells the
 //            coordinator: {Id, all_prepared} / {Id, failed}.
-//   rolling: coordinator -> one: {'$system', _, {migrate, Id}}
+//   rolling: coordinator -> one: {'$system', Id, migrate}
 //            it converts and switches at once, then answers {Id, done}.
 //
 // A process that gets its message after the coordinator has given up (a

@@ -58,30 +58,29 @@ bool is_lower(const std::string& a, const std::string& b) {
     return x && y && *x < *y;
 }
 
-// One message for all: terms are shared, so sending it copies nothing.
-Term system_message(Atom what, Ref id) {
-    return Term::tuple({system_atom, atoms::undefined, Term::tuple({what, id})});
-}
+// {'$system', Id, What}: a fresh tuple per process. One tuple shared by
+// 100,000 receivers would have both cores fight over its reference count.
+Term system_message(Atom what, Ref id) { return Term::tuple({system_atom, id, what}); }
 
 // Sends `message` to every pid. With more than one scheduler the sending is
 // shared among helper processes, one per scheduler: a single sender is the
 // bottleneck with 100k servers (each send wakes a process whose stack and
 // control block are cold), while the other schedulers sit idle.
-void send_all(const std::vector<Pid>& pids, const Term& message) {
+void send_all(const std::vector<Pid>& pids, Atom what, Ref id) {
     std::size_t senders = std::min<std::size_t>(runtime::current_kernel().options().schedulers, pids.size() / 1024 + 1);
     if (senders <= 1) {
-        for (Pid pid : pids) send(pid, message);
+        for (Pid pid : pids) send(pid, system_message(what, id));
         return;
     }
     std::size_t chunk = (pids.size() + senders - 1) / senders;
     std::vector<Ref> helpers;
     for (std::size_t s = 1; s < senders; ++s) {
         std::size_t begin = s * chunk, end = std::min(pids.size(), begin + chunk);
-        helpers.push_back(spawn_monitor([&pids, &message, begin, end] {
-            for (std::size_t i = begin; i < end; ++i) send(pids[i], message);
+        helpers.push_back(spawn_monitor([&pids, what, id, begin, end] {
+            for (std::size_t i = begin; i < end; ++i) send(pids[i], system_message(what, id));
         }).second);
     }
-    for (std::size_t i = 0; i < std::min(chunk, pids.size()); ++i) send(pids[i], message);
+    for (std::size_t i = 0; i < std::min(chunk, pids.size()); ++i) send(pids[i], system_message(what, id));
     // The helpers use our vectors: wait for them.
     for (Ref ref : helpers) receive(match::tuple(atoms::DOWN, ref, match::_, match::_, match::_));
 }
@@ -105,10 +104,9 @@ void migrate_rolling(runtime::Process& me, Migration& m, std::vector<Pid> pids, 
     std::vector<std::pair<Pid, Clock::time_point>> in_flight;
     std::size_t next = 0;
     runtime::Signal* mark = me.mailbox_mark();
-    const Term message = system_message(migrate_atom, m.id);
     while (next < pids.size() || !in_flight.empty()) {
         while (next < pids.size() && in_flight.size() < batch) {
-            send(pids[next], message);
+            send(pids[next], system_message(migrate_atom, m.id));
             in_flight.emplace_back(pids[next], Clock::now() + options.suspend_timeout);
             ++next;
         }
@@ -249,7 +247,7 @@ private:
             m->migrated.reserve(pids.size());
             m->suspended_us.reserve(pids.size());
         }
-        send_all(pids, system_message(prepare_atom, m->id));
+        send_all(pids, prepare_atom, m->id);
         bool commit = pids.empty();
         bool timed_out = false;
         auto deadline = Clock::now() + options_.suspend_timeout;
@@ -285,8 +283,7 @@ private:
             // Those not prepared in time are why; after another's failure
             // they were merely not reached.
             if (timed_out) late = missing_alive(*m, pids);
-            const Term abort = system_message(abort_atom, m->id);
-            for (Pid pid : prepared) send(pid, abort);
+            for (Pid pid : prepared) send(pid, system_message(abort_atom, m->id));
             std::lock_guard lock(m->mutex);
             for (Pid pid : late) m->failed.push_back({pid, "suspend", Atom("timeout")});
             report_.outcome = UpgradeReport::Outcome::rolled_back;
@@ -294,7 +291,7 @@ private:
         }
         // Commit: from now on new processes start on the new version.
         modules_.install(m->to);
-        send_all(prepared, system_message(commit_atom, m->id));
+        send_all(prepared, commit_atom, m->id);
         // Wait until each has switched, so that the report is complete.
         while (!prepared.empty()) {
             {

@@ -1,7 +1,10 @@
 // Code-server workloads:
-//   hotswap N MODE LOAD   N counter servers v1 -> v2 (the real plugins), MODE
+//   hotswap N MODE LOAD [BATCH]
+//                         N counter servers v1 -> v2 (the real plugins), MODE
 //                         atomic|rolling, LOAD idle|load (50 clients calling
-//                         random servers, 5 s timeout, during the upgrade)
+//                         random servers, 5 s timeout, during the upgrade),
+//                         BATCH: rolling's processes at once (default 64);
+//                         MODE none: the same traffic, no upgrade (baseline)
 //                         -> hotswap_total_ms, hotswap_us_per_proc,
 //                            hotswap_suspend_max_us, failed_calls,
 //                            max_call_latency_ms, sum_check (1: the counters'
@@ -40,8 +43,9 @@ int run_hotswap(const std::vector<std::string>& args, const RuntimeOptions& opti
     long n = args.size() > 0 ? std::stol(args[0]) : 10'000;
     std::string mode = args.size() > 1 ? args[1] : "atomic";
     std::string load = args.size() > 2 ? args[2] : "idle";
-    if ((mode != "atomic" && mode != "rolling") || (load != "idle" && load != "load")) {
-        std::fprintf(stderr, "hotswap N atomic|rolling idle|load\n");
+    long batch = args.size() > 3 ? std::stol(args[3]) : 64;
+    if ((mode != "atomic" && mode != "rolling" && mode != "none") || (load != "idle" && load != "load")) {
+        std::fprintf(stderr, "hotswap N atomic|rolling|none idle|load [BATCH]\n");
         return 2;
     }
     Runtime runtime(options);
@@ -80,11 +84,20 @@ int run_hotswap(const std::vector<std::string>& args, const RuntimeOptions& opti
 
     code::UpgradeOptions upgrade_options;
     upgrade_options.mode = mode == "atomic" ? code::UpgradeMode::atomic : code::UpgradeMode::rolling;
-    upgrade_options.batch = 64;
+    upgrade_options.batch = static_cast<std::size_t>(std::max(1L, batch));
     upgrade_options.suspend_timeout = std::chrono::seconds(5);
     std::size_t rss_before = rss_bytes();
     auto cpu_before = cpu_ms();
-    auto report = code::upgrade(modules, OTPP_COUNTER_V2, upgrade_options);
+    // mode none: the same traffic for as long, no upgrade (the baseline the
+    // latency figures compare with).
+    code::UpgradeReport report;
+    if (mode == "none") {
+        sleep_for(std::chrono::milliseconds(300));
+        report.outcome = code::UpgradeReport::Outcome::upgraded;
+        report.migrated.resize(static_cast<std::size_t>(n));
+    } else {
+        report = code::upgrade(modules, OTPP_COUNTER_V2, upgrade_options);
+    }
     double upgrade_cpu_ms = cpu_ms() - cpu_before;
     std::size_t rss_after = rss_bytes();
     if (load == "load") sleep_for(std::chrono::milliseconds(200));  // traffic on the new version too
@@ -102,6 +115,7 @@ int run_hotswap(const std::vector<std::string>& args, const RuntimeOptions& opti
         for (Pid s : servers) sum += gen_server::call(s, get).get<int64_t>();
 
     std::string tags = "n=" + std::to_string(n) + " mode=" + mode + " load=" + load +
+                       (mode == "rolling" ? " batch=" + std::to_string(batch) : "") +
                        " schedulers=" + std::to_string(runtime.stats().schedulers);
     bool upgraded = report.outcome == code::UpgradeReport::Outcome::upgraded &&
                     report.migrated.size() == static_cast<std::size_t>(n);
