@@ -13,3 +13,11 @@ bench=${1:?path to otpp-bench}
 "$bench" genserver_mem 1000000
 "$bench" preempt_overhead 200000000 100
 "$bench" preempt_overhead 200000000 100 --schedulers 1
+"$bench" load 200
+for n in 10000 100000; do
+    for mode in atomic rolling; do
+        "$bench" hotswap "$n" "$mode" idle
+        "$bench" hotswap "$n" "$mode" load
+    done
+    "$bench" hotswap "$n" none load
+done
