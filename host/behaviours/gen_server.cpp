@@ -240,18 +240,24 @@ private:
         }
     }
 
+    // The new version's state, held while a migration decides. The new
+    // version stays loaded while our caller holds `m`; leaving by any way,
+    // including a kill while we wait, drops the new state before that.
+    struct PendingState {
+        Server& server;
+        Converted converted;
+        PendingState(Server& s, code::Migration& m) : server(s), converted(s.convert(m)) {
+            server.pending_state_ = converted.state;
+            if (converted.state) server.pending_module_ = m.to.get();
+        }
+        ~PendingState() { server.discard_pending(); }
+    };
+
     // Atomic mode: prepare, tell, wait suspended for the decision.
     void prepare(code::Migration& m) {
         auto started = std::chrono::steady_clock::now();
-        // The new version stays loaded while we hold `m` (our caller does);
-        // a kill while we wait must drop the new state before that.
-        struct DropPending {
-            Server& s;
-            ~DropPending() { s.discard_pending(); }
-        } drop{*this};
-        Converted c = convert(m);
-        pending_state_ = c.state;
-        if (c.state) pending_module_ = m.to.get();
+        PendingState pending(*this, m);
+        const Converted& c = pending.converted;
         // Messages from now on wait behind the decision.
         runtime::Signal* mark = me_.mailbox_mark();
         bool wait = false;
@@ -283,13 +289,8 @@ private:
     // Rolling mode: convert and switch at once, then answer.
     void migrate(code::Migration& m) {
         auto started = std::chrono::steady_clock::now();
-        struct DropPending {
-            Server& s;
-            ~DropPending() { s.discard_pending(); }
-        } drop{*this};
-        Converted c = convert(m);
-        pending_state_ = c.state;
-        if (c.state) pending_module_ = m.to.get();
+        PendingState pending(*this, m);
+        const Converted& c = pending.converted;
         bool commit = false;
         {
             std::lock_guard lock(m.mutex);

@@ -24,6 +24,14 @@ void wait_a_moment() {
     if (runtime::current_process()) sleep_for(std::chrono::milliseconds(1));
     else std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
+// Unloads a version's library (built-in versions have none) into `report`.
+void unload_library(const ModuleVersion& version, ModuleTable::PurgeReport& report) {
+    if (!version.library) return;
+    UnloadResult r = version.library->unload();
+    report.unmapped = r.unmapped;
+    report.detail = r.detail;
+}
+
 }  // namespace
 
 std::shared_ptr<const ModuleVersion> ModuleTable::static_version(const ModuleDescriptor& descriptor) {
@@ -118,11 +126,7 @@ ModuleTable::PurgeReport ModuleTable::purge_version(std::shared_ptr<const Module
         }
         wait_a_moment();
     }
-    if (version->library) {
-        UnloadResult r = version->library->unload();
-        report.unmapped = r.unmapped;
-        report.detail = r.detail;
-    }
+    unload_library(*version, report);
     spdlog::log(report.unmapped ? spdlog::level::info : spdlog::level::err,
                 "code purge {}: {} processes killed; {}", version->label(), report.killed.size(),
                 report.unmapped ? "unloaded, verified unmapped" : "NOT unmapped: " + report.detail);
@@ -144,11 +148,7 @@ ModuleTable::PurgeReport ModuleTable::unload_unused(std::shared_ptr<const Module
         }
         wait_a_moment();
     }
-    if (version->library) {
-        UnloadResult r = version->library->unload();
-        report.unmapped = r.unmapped;
-        report.detail = r.detail;
-    }
+    unload_library(*version, report);
     return report;
 }
 

@@ -26,45 +26,38 @@ namespace {
 
 Term bin(std::string_view s) { return Term::binary(s); }
 
+std::vector<std::pair<Term, Term>> ps_entries(const ProcessInfo& i) {
+    return {
+        {Atom("pid"), i.pid},
+        {Atom("name"), i.registered_name ? Term(*i.registered_name) : Term(atoms::undefined)},
+        {Atom("module"), bin(i.module)},
+        {Atom("version"), bin(i.module_version)},
+        {Atom("status"), Atom(to_string(i.status))},
+        {Atom("mailbox"), static_cast<int64_t>(i.message_queue_len)},
+        {Atom("reductions"), static_cast<int64_t>(i.reductions)},
+        {Atom("memory"), static_cast<int64_t>(i.memory)},
+        {Atom("current_callback"), bin(i.current_callback)},
+        {Atom("initial_call"), bin(i.initial_call)},
+    };
+}
+
+// The short form `ps` lists.
+Term ps_row(const ProcessInfo& i) { return Term::map(ps_entries(i)); }
+
+// `info`: the `ps` keys and the rest.
 Term info_map(const ProcessInfo& i) {
     auto pids = [](const std::vector<Pid>& v) {
         std::vector<Term> out(v.begin(), v.end());
         return Term::list(std::move(out));
     };
-    return Term::map({
-        {Atom("pid"), i.pid},
-        {Atom("name"), i.registered_name ? Term(*i.registered_name) : Term(atoms::undefined)},
-        {Atom("module"), bin(i.module)},
-        {Atom("version"), bin(i.module_version)},
-        {Atom("status"), Atom(to_string(i.status))},
-        {Atom("mailbox"), static_cast<int64_t>(i.message_queue_len)},
-        {Atom("reductions"), static_cast<int64_t>(i.reductions)},
-        {Atom("memory"), static_cast<int64_t>(i.memory)},
-        {Atom("stack_size"), static_cast<int64_t>(i.stack_size)},
-        {Atom("links"), pids(i.links)},
-        {Atom("monitors"), pids(i.monitors)},
-        {Atom("monitored_by"), pids(i.monitored_by)},
-        {Atom("trap_exit"), i.trap_exit},
-        {Atom("initial_call"), bin(i.initial_call)},
-        {Atom("current_callback"), bin(i.current_callback)},
-        {Atom("scheduler"), static_cast<int64_t>(i.scheduler)},
-    });
-}
-
-// The short form `ps` lists.
-Term ps_row(const ProcessInfo& i) {
-    return Term::map({
-        {Atom("pid"), i.pid},
-        {Atom("name"), i.registered_name ? Term(*i.registered_name) : Term(atoms::undefined)},
-        {Atom("module"), bin(i.module)},
-        {Atom("version"), bin(i.module_version)},
-        {Atom("status"), Atom(to_string(i.status))},
-        {Atom("mailbox"), static_cast<int64_t>(i.message_queue_len)},
-        {Atom("reductions"), static_cast<int64_t>(i.reductions)},
-        {Atom("memory"), static_cast<int64_t>(i.memory)},
-        {Atom("current_callback"), bin(i.current_callback)},
-        {Atom("initial_call"), bin(i.initial_call)},
-    });
+    auto entries = ps_entries(i);
+    entries.emplace_back(Atom("stack_size"), static_cast<int64_t>(i.stack_size));
+    entries.emplace_back(Atom("links"), pids(i.links));
+    entries.emplace_back(Atom("monitors"), pids(i.monitors));
+    entries.emplace_back(Atom("monitored_by"), pids(i.monitored_by));
+    entries.emplace_back(Atom("trap_exit"), i.trap_exit);
+    entries.emplace_back(Atom("scheduler"), static_cast<int64_t>(i.scheduler));
+    return Term::map(std::move(entries));
 }
 
 std::string text_arg(const Term& t, const char* what) {

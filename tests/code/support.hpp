@@ -36,6 +36,21 @@ struct CodeFixture : RuntimeFixture {
         auto info = runtime.process_info(pid);
         return info ? info->module_version : "(dead)";
     }
+    // Keeps `server` inside a callback for `how_long` (another process calls
+    // {sleep, Ms}); returns once the call has reached it (as far as a short
+    // wait can tell: a bound, not a correctness condition).
+    void keep_busy(Pid server, std::chrono::milliseconds how_long) {
+        Pid me_pid = self();
+        spawn([=] {
+            send(me_pid, Atom("sleeping"));
+            gen_server::call(server, Term::tuple({Atom("sleep"), static_cast<int64_t>(how_long.count())}), patience);
+            send(me_pid, Term::tuple({Atom("woke"), server}));
+        });
+        expect_message(match::as_pattern(Atom("sleeping")));
+        sleep_for(50ms);
+    }
+    // Waits until the callback keep_busy started has returned.
+    void wait_until_idle(Pid server) { expect_message(match::tuple(Atom("woke"), server)); }
     Term state_of(Pid pid) {
         auto status = gen_server::get_status(pid, patience);
         REQUIRE(status.has_value());

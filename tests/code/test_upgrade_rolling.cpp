@@ -66,14 +66,7 @@ TEST_CASE_METHOD(CodeFixture, "rolling: a server busy in a long callback stays o
     modules.load(counter_file::v1);
     std::vector<Pid> servers = start_counters(4, 0);
     Pid busy = servers[1];
-    Pid me_pid = self();
-    spawn([&] {
-        send(me_pid, Atom("sleeping"));
-        gen_server::call(busy, Term::tuple({Atom("sleep"), 1500}), patience);
-        send(me_pid, Atom("woke"));
-    });
-    expect_message(match::as_pattern(Atom("sleeping")));
-    sleep_for(50ms);
+    keep_busy(busy, 1500ms);
     UpgradeOptions options = rolling();
     options.suspend_timeout = 200ms;
     auto report = code::upgrade(modules, counter_file::v2, options);
@@ -83,7 +76,7 @@ TEST_CASE_METHOD(CodeFixture, "rolling: a server busy in a long callback stays o
     CHECK(report.failed[0].pid == busy);
     CHECK(report.failed[0].phase == "suspend");
     CHECK(report.migrated.size() == 3);
-    expect_message(match::as_pattern(Atom("woke")));
+    wait_until_idle(busy);
     // Its late request is ignored: the upgrade is over.
     CHECK(gen_server::call(busy, Atom("get")) == Term(1));
     CHECK(version_of(busy) == "1.0.0");

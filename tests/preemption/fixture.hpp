@@ -3,6 +3,7 @@
 // compiler-inserted preemption, not the safety net.
 #pragma once
 
+#include "../runtime/support.hpp"
 #include "../../host/code/module_table.hpp"
 #include "../../host/runtime/kernel.hpp"
 
@@ -18,10 +19,6 @@
 
 namespace otpp::test {
 
-using namespace std::chrono_literals;
-
-// Bounds how long a failing test hangs; no assertion depends on speed.
-inline constexpr Timeout patience = 10s;
 
 struct NoWatchdogFixture {
     explicit NoWatchdogFixture(unsigned schedulers)
@@ -69,15 +66,6 @@ struct NoWatchdogFixture {
 }  // namespace otpp::test
 
 namespace otpp::test {
-// Waits (bounded) until `pid` is dead.
-inline bool wait_dead(Pid pid, Timeout limit = patience) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (is_process_alive(pid)) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        sleep_for(1ms);
-    }
-    return true;
-}
 
 struct OneScheduler : NoWatchdogFixture {
     OneScheduler() : NoWatchdogFixture(1) {}
