@@ -55,8 +55,11 @@ Term cmd_modules(const Args&, const ControlContext& ctx) {
     return Term::list(std::move(rows));
 }
 
+// [File] or [File, AllowUnpurgeable]
 Term cmd_load(const Args& a, const ControlContext& ctx) {
-    auto report = modules_of(ctx).load(file_arg(a.at(0)));
+    auto unpurgeable = a.size() > 1 ? a[1].try_get<bool>() : std::optional<bool>(false);
+    if (!unpurgeable) throw CommandError("load: AllowUnpurgeable must be true or false");
+    auto report = modules_of(ctx).load(file_arg(a.at(0)), *unpurgeable);
     return Term::map({{Atom("module"), report.loaded->name},
                       {Atom("version"), bin(report.loaded->version)},
                       {Atom("file"), bin(report.loaded->file)},
@@ -87,6 +90,10 @@ Term cmd_upgrade(const Args& a, const ControlContext& ctx) {
                 auto v = e.value.try_get<std::int64_t>();
                 if (!v || *v < 1 || *v > 3'600'000) throw CommandError("upgrade: timeout must be 1..3600000 ms");
                 options.suspend_timeout = std::chrono::milliseconds(*v);
+            } else if (key == "unpurgeable") {
+                auto b = e.value.try_get<bool>();
+                if (!b) throw CommandError("upgrade: unpurgeable must be true or false");
+                options.allow_unpurgeable = *b;
             } else if (key == "batch") {
                 auto v = e.value.try_get<std::int64_t>();
                 if (!v || *v < 1 || *v > 1'000'000) throw CommandError("upgrade: batch must be 1..1000000");
@@ -147,7 +154,7 @@ std::size_t loaded_library_count(const ControlContext& ctx) {
 const std::map<std::string, CommandSpec>& code_commands() {
     static const std::map<std::string, CommandSpec> table{
         {"modules", {0, 0, cmd_modules}},
-        {"load", {1, 1, cmd_load}},
+        {"load", {1, 2, cmd_load}},
         {"upgrade", {2, 3, cmd_upgrade}},
         {"upgrade_plan", {1, 2, cmd_upgrade_plan}},
         {"purge", {1, 1, cmd_purge}},

@@ -435,6 +435,14 @@ TEST_CASE("otppctl modules, upgrade, load, soft-purge and purge", "[control][otp
     CHECK(nothing.code == 0);
     CHECK(has(nothing.out, "no old version"));
     CHECK(h.ctl({"load", "/nonexistent/plugin.so"}).code == 1);
+
+    // A library that could never be unloaded: refused, unless the operator insists.
+    Run refused = h.ctl({"load", OTPP_GNU_UNIQUE_PLUGIN});
+    CHECK(refused.code == 1);
+    CHECK(has(refused.err, "STB_GNU_UNIQUE"));
+    Run insisted = h.ctl({"load", OTPP_GNU_UNIQUE_PLUGIN, "--unpurgeable"});
+    CHECK(insisted.code == 0);
+    CHECK(has(insisted.out, "loaded gnu_unique@1.0.0"));
 }
 
 TEST_CASE("otppctl upgrade --plan: checked by a dry run, then run", "[control][otppctl][code]") {

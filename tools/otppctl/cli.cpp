@@ -440,9 +440,11 @@ int cmd_modules(Connection& c, const std::vector<std::string>& a, const Output& 
 }
 
 int cmd_load(Connection& c, const std::vector<std::string>& a, const Output& o) {
-    Parsed p = parse_args(a, {}, {});
-    expect_positional(p, a[0], 1, 1, "load FILE");
-    return exchange(c, request("load", {Term::binary(absolute(p.positional[0]))}), default_wait, o, [&](const Term& t) {
+    Parsed p = parse_args(a, {}, {"--unpurgeable"});
+    expect_positional(p, a[0], 1, 1, "load FILE [--unpurgeable]");
+    const bool unpurgeable = p.options.count("--unpurgeable") != 0;
+    Term req = request("load", {Term::binary(absolute(p.positional[0])), unpurgeable});
+    return exchange(c, req, default_wait, o, [&](const Term& t) {
         show(t, o, [](const Term& r, const Output& out) {
             std::fprintf(out.out, "loaded %s@%s from %s\n", text(field(r, "module")).c_str(),
                          text(field(r, "version")).c_str(), text(field(r, "file")).c_str());
@@ -453,7 +455,7 @@ int cmd_load(Connection& c, const std::vector<std::string>& a, const Output& o) 
 }
 
 int cmd_upgrade(Connection& c, const std::vector<std::string>& a, const Output& o) {
-    Parsed p = parse_args(a, {"--mode", "--extra", "--timeout", "--batch", "--plan"}, {"--dry-run"});
+    Parsed p = parse_args(a, {"--mode", "--extra", "--timeout", "--batch", "--plan"}, {"--dry-run", "--unpurgeable"});
     const bool dry = p.options.count("--dry-run") != 0;
     if (p.options.count("--plan")) {
         if (!p.positional.empty() || p.options.size() > (dry ? 2u : 1u))
@@ -466,7 +468,7 @@ int cmd_upgrade(Connection& c, const std::vector<std::string>& a, const Output& 
     }
     expect_positional(p, a[0], 2, 2,
                       "upgrade MODULE FILE [--mode atomic|rolling] [--extra TERM] [--dry-run] [--timeout MS] "
-                      "[--batch N]   or   upgrade --plan FILE [--dry-run]");
+                      "[--batch N] [--unpurgeable]   or   upgrade --plan FILE [--dry-run]");
     std::vector<std::pair<Term, Term>> opts;
     if (p.options.count("--mode")) {
         const std::string m = p.options["--mode"];
@@ -475,6 +477,7 @@ int cmd_upgrade(Connection& c, const std::vector<std::string>& a, const Output& 
     }
     if (p.options.count("--extra")) opts.emplace_back(Atom("extra"), parse_term(p.options["--extra"], "--extra"));
     if (dry) opts.emplace_back(Atom("dry_run"), true);
+    if (p.options.count("--unpurgeable")) opts.emplace_back(Atom("unpurgeable"), true);
     std::int64_t timeout = 2000;
     if (p.options.count("--timeout")) {
         timeout = parse_int(p.options["--timeout"], "--timeout", 1, 3'600'000);
