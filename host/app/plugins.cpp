@@ -31,10 +31,8 @@ void load_plugins(Runtime& runtime, const HostConfig& config) {
         std::sort(files.begin(), files.end());
         for (const auto& file : files) {
             try {
-                auto v = modules.load(file).loaded;
-                spdlog::info("loaded {} from {}", v->label(), file.string());
+                modules.load(file);  // logs what it loaded, or why not
             } catch (const std::exception& e) {
-                spdlog::error("{}", e.what());
                 failures[file.string()] = e.what();
             }
         }

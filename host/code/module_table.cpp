@@ -52,6 +52,19 @@ std::filesystem::path ModuleTable::private_dir() {
 bool ModuleVersion::unpurgeable() const { return library && library->unpurgeable(); }
 
 ModuleTable::LoadReport ModuleTable::load(const std::filesystem::path& file, bool allow_unpurgeable) {
+    // Every load leaves a log entry, whoever asked (the host at start, the
+    // console, a plan): what was loaded, or why not.
+    try {
+        LoadReport report = load_quietly(file, allow_unpurgeable);
+        spdlog::info("loaded {} from {}", report.loaded->label(), file.string());
+        return report;
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        throw;
+    }
+}
+
+ModuleTable::LoadReport ModuleTable::load_quietly(const std::filesystem::path& file, bool allow_unpurgeable) {
     std::lock_guard serial(load_mutex_);
     auto library = PluginLibrary::load(file, LoadOptions{private_dir(), allow_unpurgeable});
     auto v = make_version(library->descriptor());

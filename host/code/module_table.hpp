@@ -132,6 +132,8 @@ private:
         std::shared_ptr<const ModuleVersion> old;
     };
 
+    LoadReport load_quietly(const std::filesystem::path& file, bool allow_unpurgeable);
+
     std::map<uint32_t, Versions> modules_;  // by atom index
     std::mutex load_mutex_;                 // one load or purge at a time
     PinFinder pinned_to_;
