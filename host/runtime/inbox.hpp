@@ -23,7 +23,10 @@ public:
     enum class PushResult { Queued, QueuedWakeOwner, Closed };
 
     PushResult push(Signal* s) noexcept {
-        uintptr_t head = head_.load(std::memory_order_relaxed);
+        // Acquire even when the push fails: a sender that finds the inbox
+        // CLOSED may free what it meant to send (a fired receive timer), and
+        // the owner touched that object before closing.
+        uintptr_t head = head_.load(std::memory_order_acquire);
         for (;;) {
             if (head == kClosed) return PushResult::Closed;
             s->next = head == kBlocked ? nullptr : reinterpret_cast<Signal*>(head);
@@ -31,7 +34,7 @@ public:
             // so it must acquire everything the owner did before blocking
             // (its saved context above all); free on x86, required by C++.
             if (head_.compare_exchange_weak(head, reinterpret_cast<uintptr_t>(s),
-                                            std::memory_order_acq_rel, std::memory_order_relaxed))
+                                            std::memory_order_acq_rel, std::memory_order_acquire))
                 return head == kBlocked ? PushResult::QueuedWakeOwner : PushResult::Queued;
         }
     }
