@@ -57,10 +57,15 @@ Term server_term(const ServerRef& server) {
 }
 
 // Sends `value` to the alias `tag` of `to`: delivered only while `to` waits.
+// A call's tag is also the caller's monitor on us: once we have replied we
+// drop our side of it, and the caller drops its own without a Demonitor
+// signal (do_call). The reply goes first: were we to die in between, the
+// caller still gets its answer and ignores our DOWN.
 void send_reply(Pid to, Ref tag, Term value) {
     runtime::Process* me = runtime::current_process();
     kernel().send_signal(to, new runtime::Signal(runtime::SignalKind::Reply, me ? me->pid() : Pid{},
                                                  std::move(value), tag));
+    if (me) me->forget_watcher(tag, to);
 }
 
 // ---------------------------------------------------------------- the server
@@ -478,19 +483,23 @@ CallOutcome do_call(const ServerRef& server, Term request, Timeout timeout, Atom
     me.activate_alias(tag);
     send(*pid, Term::tuple({kind, Term::tuple({me.pid(), tag}), std::move(request)}));
     auto deadline = deadline_after(timeout);
+    Pid replier;
     auto answer = me.receive(
         [&](const Term& m) {
             if (m.is_tuple(2)) return m[0].is_ref() && m[0].get<Ref>() == tag;
             return m.is_tuple(5) && m[0].is_atom(atoms::DOWN) && m[1].is_ref() && m[1].get<Ref>() == tag;
         },
-        deadline, mark);
+        deadline, mark, &replier);
     me.deactivate_alias(tag);
     if (!answer) {
         me.demonitor(tag, true);
         return {false, atoms::timeout};
     }
     if (answer->size() == 5) return {false, (*answer)[4]};  // the server died
-    me.demonitor(tag, true);
+    // The server replied itself: it has dropped its side of the monitor.
+    // (Someone else answered for it: the server still holds it; tell it.)
+    if (replier == *pid) me.forget_monitor(tag, mark);
+    else me.demonitor(tag, true);
     return {true, (*answer)[1]};
 }
 

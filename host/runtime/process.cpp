@@ -300,7 +300,7 @@ void Process::unlink_message(Signal* s) noexcept {
 // ---------------------------------------------------------------- receive
 
 std::optional<Term> Process::receive(FunctionRef<bool(const Term&)> accept,
-                                     std::chrono::steady_clock::time_point deadline, Signal* mark) {
+                                     std::chrono::steady_clock::time_point deadline, Signal* mark, Pid* sender) {
     consume_reductions(1);
     process_signals();
     Signal* scanned = mark;  // the last message already rejected by `accept` (or known irrelevant)
@@ -309,6 +309,7 @@ std::optional<Term> Process::receive(FunctionRef<bool(const Term&)> accept,
         for (Signal* s = scanned ? scanned->next : mbox_head_; s; s = s->next) {
             if (accept(s->payload)) {
                 unlink_message(s);
+                if (sender) *sender = s->from;
                 Term message = std::move(s->payload);
                 delete s;
                 cancel_receive_timer();
@@ -510,6 +511,27 @@ bool Process::demonitor(Ref ref, bool flush) {
         }
     }
     return target.has_value();
+}
+
+void Process::forget_monitor(Ref ref, Signal* mark) noexcept {
+    {
+        std::lock_guard lock(info_lock_);
+        std::erase_if(monitors_, [&](const MonitorRecord& m) { return m.ref == ref; });
+    }
+    for (Signal* s = mark ? mark->next : mbox_head_; s;) {
+        Signal* next = s->next;
+        const Term& m = s->payload;
+        if (m.is_tuple(5) && m[0].is_atom(atoms::DOWN) && m[1].is_ref() && m[1].get<Ref>() == ref) {
+            unlink_message(s);
+            delete s;
+        }
+        s = next;
+    }
+}
+
+void Process::forget_watcher(Ref ref, Pid watcher) noexcept {
+    std::lock_guard lock(info_lock_);
+    std::erase_if(monitored_by_, [&](const MonitorRecord& m) { return m.ref == ref && m.other == watcher; });
 }
 
 // ---------------------------------------------------------------- names

@@ -79,8 +79,11 @@ public:
     // Selective receive with a deadline (steady clock); nullopt on timeout.
     // With a mark (from mailbox_mark()), only messages that arrived after it
     // are looked at: a reply to a fresh reference cannot be older.
+    // `sender`, if given, is set to who sent the message taken (for replies:
+    // the process that replied).
     std::optional<Term> receive(FunctionRef<bool(const Term&)> accept,
-                                std::chrono::steady_clock::time_point deadline, Signal* mark = nullptr);
+                                std::chrono::steady_clock::time_point deadline, Signal* mark = nullptr,
+                                Pid* sender = nullptr);
     Signal* mailbox_mark() const noexcept { return mbox_tail_; }
 
     // Reply aliases [owner]: a Reply signal for `ref` becomes a message only
@@ -109,6 +112,12 @@ public:
     void unlink(Pid other);
     Ref monitor(Pid target);
     bool demonitor(Ref ref, bool flush);
+    // A call's monitor, after the server itself replied: the server already
+    // dropped its side (forget_watcher), so only ours goes, with no signal.
+    // A DOWN already in the mailbox after `mark` is removed.
+    void forget_monitor(Ref ref, Signal* mark) noexcept;
+    // The server's side of that: drop `watcher`'s monitor `ref` on us.
+    void forget_watcher(Ref ref, Pid watcher) noexcept;
     bool set_trap_exit(bool on) noexcept;
 
     ProcessInfo info() const;  // any thread

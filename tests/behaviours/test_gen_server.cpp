@@ -252,3 +252,25 @@ TEST_CASE_METHOD(GenServerFixture, "get_status shows module, version and state, 
     gen_server::stop_server(pid);
     CHECK_FALSE(gen_server::get_status(pid, 100ms).has_value());
 }
+
+TEST_CASE_METHOD(GenServerFixture, "calls leave no monitor behind, whoever replies", "[gen_server][call]") {
+    Pid pid = start_counter(0);
+    auto settled = [&](auto&& done) {
+        auto deadline = std::chrono::steady_clock::now() + patience;
+        while (!done() && std::chrono::steady_clock::now() < deadline) sleep_for(1ms);
+        return done();
+    };
+    for (int i = 0; i < 100; ++i) gen_server::call(pid, Term::tuple({Atom("add"), 1}));
+    // The server replied itself: both sides dropped the monitor, no signal needed.
+    CHECK(runtime.process_info(pid)->monitored_by.empty());
+    CHECK(runtime.process_info(self())->monitors.empty());
+    // Another process replied for it: the caller's demonitor reaches the server.
+    CHECK(gen_server::call(pid, Atom("defer")) == Term(Atom("deferred")));
+    CHECK(runtime.process_info(self())->monitors.empty());
+    CHECK(settled([&] { return runtime.process_info(pid)->monitored_by.empty(); }));
+    // And a server that dies after replying sends no stray DOWN.
+    CHECK(gen_server::call(pid, Term::tuple({Atom("stop"), atoms::normal})) == Term(Atom("stopping")));
+    CHECK(wait_dead(pid));
+    expect_message(match::tuple(Atom("terminated"), atoms::normal, match::_));  // its terminate's report
+    expect_no_message(100ms);
+}
