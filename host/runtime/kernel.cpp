@@ -69,9 +69,9 @@ detail::SpawnResult Kernel::spawn(detail::ProcessBody body, const SpawnOptions& 
 
     detail::SpawnResult result{p->pid_, Ref()};
     if (how == detail::SpawnLink::link) {
-        p->links_.push_back(parent->pid_);
+        p->links_.insert(parent->pid_);
         std::lock_guard lock(parent->info_lock_);
-        parent->links_.push_back(p->pid_);
+        parent->links_.insert(p->pid_);
     } else if (how == detail::SpawnLink::monitor) {
         result.monitor = make_ref();
         p->monitored_by_.push_back({result.monitor, parent->pid_});

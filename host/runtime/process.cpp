@@ -159,11 +159,7 @@ void Process::process_signals() {
 
 bool Process::remove_link(Pid other) {
     std::lock_guard lock(info_lock_);
-    auto it = std::find(links_.begin(), links_.end(), other);
-    if (it == links_.end()) return false;
-    *it = links_.back();
-    links_.pop_back();
-    return true;
+    return links_.erase(other);
 }
 
 bool Process::apply_signal(Signal* s) {
@@ -198,8 +194,7 @@ bool Process::apply_signal(Signal* s) {
         case SignalKind::Link: {
             {
                 std::lock_guard lock(info_lock_);
-                if (std::find(links_.begin(), links_.end(), s->from) == links_.end())
-                    links_.push_back(s->from);
+                links_.insert(s->from);
             }
             delete s;
             return true;
@@ -451,8 +446,7 @@ void Process::link(Pid other) {
     if (other.node != 0) throw BadArg("link: remote pids need distribution (not enabled)");
     {
         std::lock_guard lock(info_lock_);
-        if (std::find(links_.begin(), links_.end(), other) != links_.end()) return;
-        links_.push_back(other);
+        if (!links_.insert(other)) return;
     }
     if (kernel_->send_signal(other, new Signal(SignalKind::Link, pid_))) return;
     remove_link(other);
@@ -652,7 +646,7 @@ void Process::terminate(Term reason) noexcept {
     std::optional<Atom> name;
     {
         std::lock_guard lock(info_lock_);
-        links.swap(links_);
+        links = links_.take();
         monitored_by.swap(monitored_by_);
         monitors.swap(monitors_);
         name = registered_name_;
@@ -690,7 +684,7 @@ ProcessInfo Process::info() const {
     out.stack_size = stack_size_;
     out.scheduler = last_scheduler_.load(std::memory_order_relaxed);
     std::lock_guard lock(info_lock_);
-    out.links = links_;
+    out.links = links_.pids();
     for (auto& m : monitors_) out.monitors.push_back(m.other);
     for (auto& m : monitored_by_) out.monitored_by.push_back(m.other);
     out.registered_name = registered_name_;

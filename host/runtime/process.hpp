@@ -14,6 +14,7 @@
 
 #include "futex.hpp"
 #include "inbox.hpp"
+#include "link_set.hpp"
 #include "sanitizer_state.hpp"
 #include "spinlock.hpp"
 
@@ -205,7 +206,7 @@ private:
 
     // [info]
     mutable Spinlock info_lock_;
-    std::vector<Pid> links_;
+    LinkSet links_;
     std::vector<MonitorRecord> monitors_;      // ours, on others
     std::vector<MonitorRecord> monitored_by_;  // others', on us
     std::optional<Atom> registered_name_;

@@ -147,3 +147,34 @@ TEST_CASE_METHOD(RuntimeFixture, "an exception escaping a process kills it, not 
     CHECK(m[2] == Term::tuple({atoms::exception, Term::binary("std::runtime_error: boom")}));
     trap_exit(false);
 }
+
+TEST_CASE_METHOD(RuntimeFixture, "many links (a supervisor's): each exit and unlink finds its own", "[links]") {
+    trap_exit(true);
+    std::vector<Pid> children;
+    for (int i = 0; i < 200; ++i) children.push_back(spawn_link([] { receive(); }));
+    auto linked = [&] { return runtime.process_info(self())->links.size(); };
+    CHECK(linked() == 200);
+    // Unlink every third one; kill every third other one; the rest stay.
+    std::vector<Pid> killed;
+    for (std::size_t i = 0; i < children.size(); ++i) {
+        if (i % 3 == 0) unlink(children[i]);
+        if (i % 3 == 1) {
+            exit(children[i], Atom("go"));
+            killed.push_back(children[i]);
+        }
+    }
+    for (Pid pid : killed) CHECK(expect_message(match::tuple(atoms::EXIT, pid, match::_))[2] == Term(Atom("go")));
+    auto info = runtime.process_info(self());
+    CHECK(info->links.size() == 200 - 67 - 67);
+    for (std::size_t i = 2; i < children.size(); i += 3)
+        CHECK(std::find(info->links.begin(), info->links.end(), children[i]) != info->links.end());
+    // Linking again to one already linked changes nothing.
+    link(children[2]);
+    CHECK(linked() == 66);
+    for (std::size_t i = 0; i < children.size(); ++i)
+        if (i % 3 != 1) exit(children[i], atoms::kill);
+    // Only the ones still linked tell us; the unlinked ones die silently.
+    for (std::size_t i = 2; i < children.size(); i += 3)
+        CHECK(expect_message(match::tuple(atoms::EXIT, children[i], match::_))[2] == Term(atoms::killed));
+    expect_no_message(50ms);
+}
