@@ -2,6 +2,8 @@
 // otppctl binary, tables and JSON, exit codes, the console fed on stdin.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 #include <cctype>
 #include <chrono>
 #include <csignal>
@@ -200,10 +202,10 @@ struct Host {
     // otppctl ARGS (with --socket unless `with_socket` is false), stdin from `input`.
     Run ctl(std::vector<std::string> args, const std::string& input = "", bool with_socket = true,
             const std::vector<std::string>& env = {}) const {
-        static int k = 0;
+        static std::atomic<int> counter{0};  // tests run otppctl from several threads
+        const int k = counter++;
         const fs::path in = dir / ("in" + std::to_string(k)), out = dir / ("out" + std::to_string(k)),
                        err = dir / ("err" + std::to_string(k));
-        ++k;
         std::ofstream(in) << input;
         if (with_socket) args.insert(args.begin(), {"--socket", socket.string()});
         pid_t child = fork();
