@@ -9,6 +9,7 @@
 #include "../runtime/deadline.hpp"
 #include "../runtime/kernel.hpp"
 #include "../runtime/process.hpp"
+#include "../runtime/signal.hpp"
 
 #include <otpp/process.hpp>
 #include <otpp/runtime.hpp>
@@ -199,8 +200,16 @@ public:
         m->coordinator = me_.pid();
         modules_.set_migration(m);
 
-        if (options_.mode == UpgradeMode::atomic) atomic(m, std::move(migrate), std::move(older));
-        else rolling(m, std::move(migrate), std::move(older));
+        try {
+            if (options_.mode == UpgradeMode::atomic) atomic(m, std::move(migrate), std::move(older));
+            else rolling(m, std::move(migrate), std::move(older));
+        } catch (...) {
+            // We were killed (or failed) half-way: no server may stay
+            // suspended waiting for a decision that will never come.
+            release_suspended(*m);
+            modules_.set_migration(nullptr);
+            throw;
+        }
 
         modules_.set_migration(nullptr);
         collect(*m);
@@ -325,6 +334,32 @@ private:
         std::lock_guard lock(m->mutex);
         m->phase = Migration::Phase::finished;
         report_.outcome = m->failed.empty() ? UpgradeReport::Outcome::upgraded : UpgradeReport::Outcome::partial;
+    }
+
+    // Prepared servers wait for a decision: before the commit, abort (they
+    // keep their old state); after it, the commit again (a duplicate is
+    // ignored). Late ones find the phase closed and do nothing.
+    void release_suspended(Migration& m) noexcept {
+        try {
+            std::vector<Pid> prepared;
+            Atom decision = abort_atom;
+            {
+                std::lock_guard lock(m.mutex);
+                if (m.phase == Migration::Phase::open) m.phase = m.mode == UpgradeMode::atomic
+                                                                    ? Migration::Phase::aborted
+                                                                    : Migration::Phase::finished;
+                if (m.phase == Migration::Phase::committed) decision = commit_atom;
+                prepared = m.prepared;
+            }
+            // Straight to the inboxes: we may be a dying process, which must
+            // not reach a yield point (it would be cut loose half-way).
+            auto& kernel = runtime::current_kernel();
+            for (Pid pid : prepared)
+                kernel.send_signal(pid, new runtime::Signal(runtime::SignalKind::Message, m.coordinator,
+                                                            system_message(decision, m.id)));
+        } catch (...) {
+            // Out of memory for a message: nothing more can be done here.
+        }
     }
 
     // Processes that started on the old version while we worked (a start in

@@ -220,3 +220,43 @@ TEST_CASE_METHOD(CodeFixture, "a process that inherited a pin stays on the old v
     CHECK(version_of(servers[1]) == "3.0.0");
     CHECK_FALSE(mapped("counter-1.0.0"));
 }
+
+TEST_CASE_METHOD(CodeFixture, "a coordinator killed half-way releases every suspended server", "[code][upgrade]") {
+    modules.load(counter_file::v1);
+    std::vector<Pid> servers = start_counters(6, 0);
+    keep_busy(servers[0], 3000ms);  // the others prepare and wait for it
+    Pid me_pid = self();
+    spawn([&, me_pid] {
+        code::UpgradeOptions options;
+        options.suspend_timeout = 20s;
+        auto report = code::upgrade(modules, counter_file::v2, options);
+        send(me_pid, Term::tuple({Atom("report"), Term::binary(report.error)}));
+    });
+    // Find the coordinator once the other servers are suspended in prepare.
+    std::optional<Pid> coordinator;
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    while (!coordinator && std::chrono::steady_clock::now() < deadline) {
+        for (Pid p : runtime.processes()) {
+            auto info = runtime.process_info(p);
+            if (info && info->initial_call == "code upgrade") coordinator = p;
+        }
+        sleep_for(5ms);
+    }
+    REQUIRE(coordinator);
+    sleep_for(100ms);  // let the idle servers prepare (a bound, not a condition)
+    exit(*coordinator, atoms::kill);
+    Term report = expect_message(match::tuple(Atom("report"), match::_));
+    CHECK(report[1].get<std::string>().find("died") != std::string::npos);
+    // Every idle server answers at once, on the old version, its state intact.
+    for (std::size_t i = 1; i < servers.size(); ++i) {
+        CHECK(gen_server::call(servers[i], Atom("get"), 1000ms) == Term(int64_t(i)));
+        CHECK(version_of(servers[i]) == "1.0.0");
+    }
+    wait_until_idle(servers[0]);
+    CHECK(gen_server::call(servers[0], Atom("get")) == Term(0));
+    CHECK(modules.current(counter)->version == "1.0.0");
+    // And the next upgrade works.
+    auto again = code::upgrade(modules, counter_file::v2);
+    INFO(text(again));
+    CHECK(again.outcome == code::UpgradeReport::Outcome::upgraded);
+}
