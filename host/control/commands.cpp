@@ -339,7 +339,7 @@ Pid resolve_target(const Term& t) {
     else throw CommandError("expected a pid or a registered name; got " + t.to_string(200));
     if (!text.empty() && text.front() == '<') {
         try {
-            Term p = Term::parse(text);
+            Term p = Term::parse_existing_atoms(text);
             if (p.is_pid()) return p.get<Pid>();
         } catch (const Error&) {
         }
@@ -359,6 +359,13 @@ const std::vector<std::string>& command_names() {
         return v;
     }();
     return names;
+}
+
+void intern_protocol_atoms() {
+    for (const auto& name : command_names()) (void)Atom(name);
+    // Option keys and values of `upgrade` (code_commands.cpp).
+    for (const char* word : {"mode", "extra", "dry_run", "timeout", "batch", "unpurgeable", "atomic", "rolling"})
+        (void)Atom(word);
 }
 
 Term handle_request(const Term& request, const ControlContext& context) {

@@ -28,4 +28,9 @@ Term handle_request(const Term& request, const ControlContext& context);
 // Command names, for `hello` and the console's completion.
 const std::vector<std::string>& command_names();
 
+// Requests are parsed accepting only atoms the node already has (a client
+// must not fill the atom table): the protocol's own words are made to exist
+// when the server starts.
+void intern_protocol_atoms();
+
 }  // namespace otpp::control

@@ -45,6 +45,7 @@ bool interruptible(const Term& request) {
 
 ControlServer::ControlServer(ServerOptions options, ControlContext context)
     : options_(std::move(options)), context_(std::move(context)) {
+    intern_protocol_atoms();
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) throw Error(std::string("control: eventfd: ") + std::strerror(errno));
     try {
@@ -146,7 +147,8 @@ void ControlServer::accept_loop() {
 Term ControlServer::run_request(Client& client, const std::string& body) {
     Term request;
     try {
-        request = Term::parse(body);
+        // Only atoms the node knows: a client must not fill the atom table.
+        request = Term::parse_existing_atoms(body);
     } catch (const Error& e) {
         return error_term(std::string("malformed request: ") + e.what());
     }

@@ -61,7 +61,8 @@ bool is_atom_char(char c) noexcept {
 
 class Parser {
 public:
-    explicit Parser(std::string_view src) : src_(src) {}
+    explicit Parser(std::string_view src, bool existing_atoms_only = false)
+        : src_(src), existing_atoms_only_(existing_atoms_only) {}
 
     Term run() {
         if (src_.size() > Term::max_parse_bytes)
@@ -258,6 +259,10 @@ private:
         if (name.size() > Atom::max_name_bytes)
             fail(at, "atom too long: " + std::to_string(name.size()) + " bytes (maximum " +
                          std::to_string(Atom::max_name_bytes) + ")");
+        if (existing_atoms_only_) {
+            if (auto a = Atom::existing(name)) return Term(*a);
+            fail(at, "unknown atom '" + std::string(name) + "' (only atoms the node already knows are accepted)");
+        }
         try {
             return Term(Atom(name));
         } catch (const BadArg& e) {  // atom table full
@@ -539,6 +544,7 @@ private:
     }
 
     std::string_view src_;
+    bool existing_atoms_only_ = false;
     std::size_t pos_ = 0;
     std::vector<Term> values_;
     std::vector<Frame> frames_;
@@ -547,5 +553,6 @@ private:
 }  // namespace
 
 Term Term::parse(std::string_view text) { return Parser(text).run(); }
+Term Term::parse_existing_atoms(std::string_view text) { return Parser(text, true).run(); }
 
 }  // namespace otpp

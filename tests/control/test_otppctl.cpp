@@ -330,7 +330,11 @@ TEST_CASE("otppctl info, call, cast, send on the counter", "[control][otppctl]")
     CHECK(get.out == "41\n");
     CHECK(h.ctl({"call", counter, "{add, 1}", "--timeout", "3000"}).out == "42\n");
     CHECK(h.ctl({"cast", counter, "{add, 8}"}).code == 0);
-    CHECK(h.ctl({"send", counter, "hello_from_otppctl"}).code == 0);
+    CHECK(h.ctl({"send", counter, "{hello, <<\"from otppctl\">>}"}).code == 0);
+    // An atom the node has never seen is refused: a client cannot fill the atom table.
+    Run unknown = h.ctl({"send", counter, "never_seen_atom_from_otppctl"});
+    CHECK(unknown.code == 1);
+    CHECK(has(unknown.err, "unknown atom 'never_seen_atom_from_otppctl'"));
     CHECK(h.ctl({"--json", "call", counter, "get"}).out == "50\n");
     Run slow = h.ctl({"call", counter, "{sleep, 2000}", "--timeout", "100"});
     CHECK(slow.code == 1);
@@ -360,7 +364,7 @@ TEST_CASE("otppctl kill and exit, tree shows the restarted child", "[control][ot
     CHECK(has(jt.out, "\"id\":\"counter\""));
 
     const std::string store = pid_of(h, "kv");
-    CHECK(h.ctl({"exit", store, "{shutdown, operator}"}).code == 0);
+    CHECK(h.ctl({"exit", store, "{shutdown, <<\"operator\">>}"}).code == 0);
     CHECK(h.wait_log("operator"));  // the supervisor reports the child's exit
     CHECK(h.ctl({"kill", counter}).code == 1);  // already dead
 }

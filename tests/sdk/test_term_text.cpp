@@ -159,3 +159,12 @@ TEST_CASE("whitespace, comments and the optional final dot", "[term][parse]") {
     CHECK(Term::parse("1.") == Term(1));
     CHECK(Term::parse("ok.") == atom("ok"));
 }
+
+TEST_CASE("parse_existing_atoms accepts only atoms that already exist", "[term][parse]") {
+    CHECK(Term::parse_existing_atoms("{ok, [1, <<\"x\">>]}") == Term::parse("{ok, [1, <<\"x\">>]}"));
+    CHECK_THROWS_AS(Term::parse_existing_atoms("{ok, zz_never_made_by_anyone}"), ParseError);
+    CHECK_THROWS_WITH(Term::parse_existing_atoms("'zz never made either'"), Catch::Contains("unknown atom"));
+    // Refusing did not make them.
+    CHECK_FALSE(Atom::existing("zz_never_made_by_anyone"));
+    CHECK_FALSE(Atom::existing("zz never made either"));
+}

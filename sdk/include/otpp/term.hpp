@@ -316,6 +316,11 @@ public:
     // integers outside int64, nesting deeper than max_depth or input larger
     // than max_parse_bytes. Iterative: constant C-stack use.
     static Term parse(std::string_view text);
+    // The same, accepting only atoms that already exist (Erlang's
+    // binary_to_term(B, [safe])): for text from outside the node, which must
+    // not be able to fill the atom table (it is never garbage collected).
+    // An unknown atom is a ParseError.
+    static Term parse_existing_atoms(std::string_view text);
 
 private:
     union Payload {
