@@ -29,6 +29,10 @@ using namespace std::chrono_literals;
 // echo: a GenServer holding a number.
 //   call get -> N; call {add, K} -> N + K; call {sleep, Ms} -> slept (blocks
 //   the server); cast {set, N}; format_status shows #{n => N, shown_by => format_status}.
+// Its atoms exist from the start, as a plugin's do (interned when it loads):
+// requests may only name atoms the node already has.
+inline const Atom echo_get{"get"}, echo_add{"add"}, echo_sleep{"sleep"}, echo_set{"set"}, echo_info_set{"info_set"};
+
 struct Echo {
     struct State {
         int64_t n = 0;
@@ -37,9 +41,9 @@ struct Echo {
     static gen_server::Init<State> init(const Term& args) { return State{args.try_get<int64_t>().value_or(0)}; }
     static gen_server::CallReply handle_call(const Term& req, const gen_server::From&, State& s) {
         int64_t k = 0;
-        if (req.is_atom(Atom("get"))) return gen_server::reply(s.n);
-        if (match::tuple(Atom("add"), match::bind(k))(req)) return gen_server::reply(s.n += k);
-        if (match::tuple(Atom("sleep"), match::bind(k))(req)) {
+        if (req.is_atom(echo_get)) return gen_server::reply(s.n);
+        if (match::tuple(echo_add, match::bind(k))(req)) return gen_server::reply(s.n += k);
+        if (match::tuple(echo_sleep, match::bind(k))(req)) {
             sleep_for(std::chrono::milliseconds(k));
             return gen_server::reply(Atom("slept"));
         }
@@ -47,11 +51,11 @@ struct Echo {
     }
     static void handle_cast(const Term& msg, State& s) {
         int64_t k = 0;
-        if (match::tuple(Atom("set"), match::bind(k))(msg)) s.n = k;
+        if (match::tuple(echo_set, match::bind(k))(msg)) s.n = k;
     }
     static void handle_info(const Term& msg, State& s) {
         int64_t k = 0;
-        if (match::tuple(Atom("info_set"), match::bind(k))(msg)) s.n = k;
+        if (match::tuple(echo_info_set, match::bind(k))(msg)) s.n = k;
     }
     static Term format_status(const State& s) {
         return Term::map({{Atom("n"), s.n}, {Atom("shown_by"), Atom("format_status")}});
