@@ -147,6 +147,10 @@ Backtrace backtrace_of(Pid pid, std::chrono::milliseconds wait) {
     }
 
     std::unique_lock lock(g_capture_mutex);
+    // A capture that overran its wait finishes later (`done`): nobody reads
+    // it any more, so it is idle again. Only one still `capturing` blocks us.
+    int finished = done;
+    g_request.state.compare_exchange_strong(finished, idle);
     if (g_request.state.load() != idle) {
         result.note = "a previous capture did not finish";
         return result;

@@ -105,7 +105,9 @@ Term cmd_top(const Args& a, const ControlContext& ctx) {
     auto key = [](Pid p) { return (static_cast<uint64_t>(p.id) << 32) ^ p.serial; };
     for (Pid p : ctx.runtime->processes())
         if (auto i = ctx.runtime->process_info(p)) before[key(p)] = i->reductions;
-    std::this_thread::sleep_for(interval);
+    // A process wait, not a thread sleep: the host stopping kills the request
+    // and this returns at once.
+    otpp::sleep_for(interval);
     std::vector<std::pair<int64_t, Pid>> used;
     for (Pid p : ctx.runtime->processes()) {
         auto i = ctx.runtime->process_info(p);

@@ -43,6 +43,15 @@ void prepare_runtime_dir(const fs::path& dir) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) == 0) {
         if (!S_ISDIR(st.st_mode)) throw Error("control runtime_dir is not a directory: " + dir.string());
+        // Someone else's, or open to others: they could replace our socket
+        // and answer the operator's commands (/tmp/otpp-<uid> is guessable).
+        if (st.st_uid != ::geteuid())
+            throw Error("control runtime_dir " + dir.string() + " belongs to uid " + std::to_string(st.st_uid) +
+                        ", not to this host's uid " + std::to_string(::geteuid()));
+        if ((st.st_mode & 077) != 0)
+            throw Error("control runtime_dir " + dir.string() + " is open to other users (mode " +
+                        std::to_string((st.st_mode >> 6) & 7) + std::to_string((st.st_mode >> 3) & 7) +
+                        std::to_string(st.st_mode & 7) + "); it must be 0700");
         return;
     }
     // Create each missing component 0700: nobody else needs to look inside.

@@ -156,7 +156,7 @@ Term ControlServer::run_request(Client& client, const std::string& body) {
         ScopedProcess me;
         {
             std::lock_guard lock(client.mutex);
-            if (stopping_.load() && interruptible(request)) return error_term("the host is stopping");
+            if (stopping_.load()) return error_term("the host is stopping");
             client.process = me.pid();
             client.interruptible = interruptible(request);
         }
@@ -187,7 +187,12 @@ void ControlServer::serve(Client& client) {
             break;
         }
         if (st != FrameStatus::ok) break;  // closed, idle, half a frame, stopping, error
-        std::string out = run_request(client, body).to_string();
+        std::string out;
+        try {
+            out = run_request(client, body).to_string();
+        } catch (const std::exception& e) {  // e.g. bad_alloc printing a huge reply
+            out = error_term(std::string("internal error: ") + e.what()).to_string();
+        }
         if (out.size() > max_reply_bytes)
             out = error_term("the reply is larger than 64 MiB (" + std::to_string(out.size()) + " bytes)").to_string();
         if (write_frame(client.fd, out, options_.frame_timeout, wake_fd_, max_reply_bytes) != FrameStatus::ok) break;

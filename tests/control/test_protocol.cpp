@@ -509,3 +509,13 @@ TEST_CASE("protocol: replies may exceed the 1 MiB request limit (ps of a big nod
     CHECK(rows.size() >= 12000);
     for (Pid p : idle) exit(p, atoms::kill);
 }
+
+TEST_CASE("protocol: a runtime directory open to other users is refused", "[control][protocol]") {
+    fs::path d = fresh_dir("open");
+    fs::create_directories(d);
+    ::chmod(d.c_str(), 0755);
+    CHECK_THROWS_WITH(prepare_runtime_dir(d), Catch::Contains("open to other users"));
+    ::chmod(d.c_str(), 0700);
+    CHECK_NOTHROW(prepare_runtime_dir(d));
+    fs::remove_all(d);
+}

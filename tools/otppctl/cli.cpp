@@ -5,6 +5,7 @@
 #include <otpp/error.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cinttypes>
 #include <filesystem>
 #include <map>
@@ -154,7 +155,7 @@ std::chrono::milliseconds parse_duration(const std::string& s) {
     }
     const std::string unit = s.substr(used);
     double ms = unit == "ms" ? v : unit == "s" || unit.empty() ? v * 1000 : unit == "m" ? v * 60000 : -1;
-    if (ms < 10 || ms > 3'600'000)
+    if (!std::isfinite(ms) || ms < 10 || ms > 3'600'000)
         throw UsageError("--interval: expected a duration from 10ms to 1h (like 1s, 500ms); got \"" + s + "\"");
     return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
 }

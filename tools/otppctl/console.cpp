@@ -119,6 +119,7 @@ int run_console(Connection& conn, const Output& output) {
         }
         if (words[0] == "console") {
             std::fprintf(output.err, "otppctl: already in a console\n");
+            status = exit_usage;
             continue;
         }
         if (!conn.alive()) conn.close();  // the host closed an idle connection: reconnect on demand
