@@ -61,7 +61,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$host_pid/stat"; }
 
 # --- 1. the node ---------------------------------------------------------
 say "1. start a node running 10,000 jobs and calc 1.0.0"
-mkdir -p "$work/plugins" "$work/run"
+mkdir -p "$work/plugins"   # the host creates run/ itself, 0700
 cp "$build/plugins/apps/calc.so" "$build/plugins/apps/jobs.so" "$work/plugins/"
 cat > "$work/host.toml" <<EOF
 [node]
