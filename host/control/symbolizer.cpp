@@ -184,25 +184,55 @@ std::string self_exe() {
 
 }  // namespace
 
+namespace {
+
+// The object holding an address, found under the dynamic loader's lock
+// (dl_iterate_phdr holds it during the walk): a plugin being purged at the
+// same moment cannot free the link map we read its name from.
+struct Owner {
+    std::uintptr_t address = 0;
+    std::string path;
+    std::uintptr_t bias = 0;
+    bool found = false;
+};
+
+int find_owner(dl_phdr_info* info, std::size_t, void* data) {
+    auto* owner = static_cast<Owner*>(data);
+    for (int i = 0; i < info->dlpi_phnum; ++i) {
+        const auto& ph = info->dlpi_phdr[i];
+        if (ph.p_type != PT_LOAD) continue;
+        const std::uintptr_t start = info->dlpi_addr + ph.p_vaddr;
+        if (owner->address >= start && owner->address < start + ph.p_memsz) {
+            owner->path = info->dlpi_name ? info->dlpi_name : "";
+            owner->bias = info->dlpi_addr;
+            owner->found = true;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
 SymbolizedFrame symbolize(std::uintptr_t address) {
     SymbolizedFrame frame;
     frame.address = address;
-    Dl_info info{};
-    link_map* map = nullptr;
-    if (::dladdr1(reinterpret_cast<void*>(address), &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) == 0)
-        return frame;
-    std::string path = map && map->l_name && *map->l_name ? map->l_name : "";
-    if (path.empty()) path = self_exe();  // the main program's link_map has no name
+    Owner owner;
+    owner.address = address;
+    ::dl_iterate_phdr(find_owner, &owner);
+    if (!owner.found) return frame;
+    std::string path = owner.path.empty() ? self_exe() : owner.path;  // the main program has no name
     frame.object = path;
-    const std::uintptr_t bias = map ? map->l_addr : reinterpret_cast<std::uintptr_t>(info.dli_fbase);
     if (auto table = table_for(path)) {
-        if (const Symbol* s = table->find(address - bias)) {
+        if (const Symbol* s = table->find(address - owner.bias)) {
             frame.function = demangle(table->name(*s));
-            frame.offset = address - bias - s->value;
+            frame.offset = address - owner.bias - s->value;
             return frame;
         }
     }
-    if (info.dli_sname && info.dli_saddr) {
+    // No .symtab: the dynamic symbols, if any export covers it.
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(address), &info) != 0 && info.dli_sname && info.dli_saddr) {
         frame.function = demangle(info.dli_sname);
         frame.offset = address - reinterpret_cast<std::uintptr_t>(info.dli_saddr);
     }
