@@ -40,9 +40,16 @@ void Process::preempt(int32_t reductions) noexcept {
     // flight: its destructors run) must not be switched or exited twice.
     if (is_thread_ || std::uncaught_exceptions() > 0) return;
     if (exiting_) {
-        // Dying without unwinding: still in its grace, or in the exit
-        // protocol (plugin destructors run there), which must run to the end.
-        if (tl_dying == key(pid_) && --tl_grace <= 0) cut_loose();
+        // The exit protocol (plugin destructors run there) runs to the end.
+        if (in_exit_protocol_) return;
+        // Dying without unwinding: give it its grace, then cut it loose. The
+        // grace starts here too when the kill was thrown from a runtime call
+        // and the plugin swallowed it (catch (...)) and went on looping.
+        if (tl_dying != key(pid_)) {
+            tl_dying = key(pid_);
+            tl_grace = kGraceChecks;
+        }
+        if (--tl_grace <= 0) cut_loose();
         return;
     }
     reductions_left_ -= reductions;

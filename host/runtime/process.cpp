@@ -88,6 +88,7 @@ void Process::reset_for_spawn(Kernel& kernel, Pid pid) {
     is_thread_ = false;
     trap_exit_ = false;
     exiting_ = false;
+    in_exit_protocol_ = false;
     pending_exit_ = Term();
     unapplied_ = nullptr;
     receive_timer_ = nullptr;
@@ -590,6 +591,7 @@ bool Process::run_body() noexcept {
         reason = exception_reason(abi::__cxa_current_exception_type(), nullptr);
         log_uncaught(reason);
     }
+    in_exit_protocol_ = true;
     // The callable was created by the spawner's code (maybe a plugin): destroy
     // it now, while that code is certainly still loaded.
     if (body_.destroy) body_.destroy(body_.object);

@@ -192,6 +192,7 @@ private:
     // [owner] exit state
     bool trap_exit_ = false;
     bool exiting_ = false;
+    bool in_exit_protocol_ = false;  // run_body's cleanup and terminate: never cut loose there
     uint8_t exit_throws_ = 0;
     Term pending_exit_;            // the reason, once a signal decided we die
     Signal* unapplied_ = nullptr;  // signals drained but not applied when we died

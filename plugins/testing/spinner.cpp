@@ -8,13 +8,17 @@
 //   cast spin            -- loops forever in the server's own process
 //   cast spin_calling    -- the same, with a runtime call (yield_point) every
 //                           1000 turns: a kill then unwinds it normally
+//   call swallow_then_spin -> Pid of a new process that waits in receive,
+//                           swallows the exit a kill throws there (what the SDK
+//                           forbids), then loops forever: it must still die
 #include <otpp/gen_server.hpp>
 
 using namespace otpp;
 
 namespace {
 
-const Atom count_to{"count_to"}, spin{"spin"}, spawn_spinner{"spawn_spinner"}, spin_calling{"spin_calling"}, bad_request{"bad_request"};
+const Atom count_to{"count_to"}, spin{"spin"}, spawn_spinner{"spawn_spinner"}, spin_calling{"spin_calling"},
+    swallow_then_spin{"swallow_then_spin"}, bad_request{"bad_request"};
 
 // volatile: the compiler must neither fold the loop nor drop the endless one.
 int64_t count_up(int64_t n) {
@@ -45,6 +49,14 @@ struct Spinner {
         int64_t n = 0;
         if (match::tuple(count_to, match::bind(n))(request)) return gen_server::reply(count_up(n));
         if (request.is_atom(spawn_spinner)) return gen_server::reply(spawn([] { loop_forever(); }));
+        if (request.is_atom(swallow_then_spin))
+            return gen_server::reply(spawn([] {
+                try {
+                    receive();
+                } catch (...) {  // swallows its kill: forbidden, and must not make it immortal
+                }
+                loop_forever();
+            }));
         return gen_server::reply(Term::tuple({atoms::error, bad_request}));
     }
     static void handle_cast(const Term& message, State&) {

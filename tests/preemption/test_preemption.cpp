@@ -81,6 +81,21 @@ TEST_CASE_METHOD(TwoSchedulers, "exit(Pid kill) reaches a spinning plugin proces
           Term(atoms::killed));
 }
 
+TEST_CASE_METHOD(TwoSchedulers, "a plugin process that swallowed its kill and loops still dies", "[preemption]") {
+    load(OTPP_SPINNER);
+    Pid server = gen_server::start(spinner, Term()).pid();
+    Pid worker = gen_server::call(server, Atom("swallow_then_spin")).get<Pid>();
+    Ref ref = monitor(worker);
+    sleep_for(20ms);  // let it reach its receive (a bound, not a condition)
+    // The kill is thrown from receive, swallowed, and the loop starts: the
+    // checks in that loop must still cut it loose.
+    exit(worker, atoms::kill);
+    CHECK(expect_message(match::tuple(atoms::DOWN, ref, match::any, match::any, match::any))[4] ==
+          Term(atoms::killed));
+    CHECK_FALSE(runtime.process_info(worker).has_value());
+    CHECK(gen_server::call(server, Term::tuple({count_to, 10})) == Term(55));
+}
+
 TEST_CASE_METHOD(OneScheduler, "a killed spinner's code can be unloaded: its pin went with it", "[preemption]") {
     load(OTPP_SPINNER);
     Pid server = gen_server::start(spinner, Term()).pid();
