@@ -1,5 +1,7 @@
 #include "host_config.hpp"
 
+#include "../code/module_version.hpp"
+
 #include "../../sdk/src/utf8.hpp"  // the term parser's UTF-8 encoder, header-only
 
 #include <toml++/toml.h>
@@ -194,12 +196,7 @@ std::string did_you_mean(std::string_view got, Names candidates) {
 
 // [a-z][A-Za-z0-9_@]*, at most 255 bytes: an atom that needs no quotes, as
 // module names must be (otpp/module.hpp).
-bool is_atom_name(std::string_view s) {
-    if (s.empty() || s.size() > otpp::Atom::max_name_bytes || !(s[0] >= 'a' && s[0] <= 'z')) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@';
-    });
-}
+bool is_atom_name(std::string_view s) { return otpp::code::is_module_name(s); }
 
 // "name@host": name [a-z][A-Za-z0-9_]*, host [A-Za-z0-9._-]+, at most 255 bytes in all.
 bool is_node_name(std::string_view s) {

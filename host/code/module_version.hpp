@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace otpp::code {
 
@@ -31,6 +32,17 @@ struct ModuleVersion {
     std::string label() const { return std::string(name.name()) + "@" + version; }
     bool unpurgeable() const;  // loaded despite an ELF that keeps it mapped
 };
+
+// A module name: an atom that needs no quotes, [a-z][A-Za-z0-9_@]*, at most
+// Atom::max_name_bytes (otpp/module.hpp). The loader, the config and upgrade
+// plans all check names with this one rule.
+inline bool is_module_name(std::string_view name) noexcept {
+    if (name.empty() || name.size() > Atom::max_name_bytes || name.front() < 'a' || name.front() > 'z') return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@'))
+            return false;
+    return true;
+}
 
 // A version described by `descriptor` (whose storage must outlive it: the
 // plugin's, or static).

@@ -1,6 +1,7 @@
 #include "plugin_library.hpp"
 
 #include "elf_inspector.hpp"
+#include "module_version.hpp"
 #include "../runtime/preemption.hpp"
 
 #include <dlfcn.h>
@@ -80,15 +81,6 @@ std::string quoted(std::string_view s) {
     return out + "\"";
 }
 
-bool is_atom(std::string_view name) {
-    if (name.empty() || name.front() < 'a' || name.front() > 'z') return false;
-    for (char c : name) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '@';
-        if (!ok) return false;
-    }
-    return true;
-}
 
 // Empty if the descriptor is acceptable, else the reason. Fields are checked
 // in the order that gives the most useful message: a wrong magic means
@@ -119,7 +111,7 @@ std::string check_descriptor(const ModuleDescriptor* d) {
     if (name.size() > max_name_bytes) {
         return "module name " + quoted(name) + " is longer than " + std::to_string(max_name_bytes) + " bytes";
     }
-    if (!is_atom(name)) return "module name " + quoted(name) + " is not a valid atom ([a-z][A-Za-z0-9_@]*)";
+    if (!is_module_name(name)) return "module name " + quoted(name) + " is not a valid atom ([a-z][A-Za-z0-9_@]*)";
     if (!d->version) return "version is null";
     std::string_view version(d->version, ::strnlen(d->version, max_version_bytes + 1));
     if (version.empty()) return "version string is empty";

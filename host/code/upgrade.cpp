@@ -12,7 +12,6 @@
 #include "../runtime/signal.hpp"
 
 #include <otpp/process.hpp>
-#include <otpp/runtime.hpp>
 #include <otpp/scoped_process.hpp>
 
 #include <spdlog/spdlog.h>
@@ -86,10 +85,6 @@ void send_all(const std::vector<Pid>& pids, Atom what, Ref id) {
     for (Ref ref : helpers) receive(match::tuple(atoms::DOWN, ref, match::_, match::_, match::_));
 }
 
-bool alive(Pid pid) {
-    auto* rt = Runtime::current();
-    return rt && rt->process_info(pid).has_value();
-}
 
 // Waits for {Id, What...} from a migrating process until `deadline`.
 std::optional<Term> await(runtime::Process& me, Ref id, Clock::time_point deadline, runtime::Signal* mark) {
@@ -123,7 +118,7 @@ void migrate_rolling(runtime::Process& me, Migration& m, std::vector<Pid> pids, 
         // (busy in a callback, or gone).
         auto now = Clock::now();
         for (auto& [pid, deadline] : in_flight) {
-            if (deadline > now || !alive(pid)) continue;
+            if (deadline > now || !is_process_alive(pid)) continue;
             std::lock_guard lock(m.mutex);
             m.failed.push_back({pid, "suspend", Atom("timeout")});
         }
@@ -314,7 +309,7 @@ private:
                 std::size_t gone = 0;
                 std::set<Pid> switched(m->migrated.begin(), m->migrated.end());
                 for (Pid pid : prepared)
-                    if (!switched.count(pid) && !alive(pid)) ++gone;
+                    if (!switched.count(pid) && !is_process_alive(pid)) ++gone;
                 if (m->migrated.size() + gone >= prepared.size()) break;
             }
         }
@@ -393,7 +388,7 @@ private:
         }
         std::vector<Pid> out;
         for (Pid pid : pids)
-            if (!answered.count(pid) && alive(pid)) out.push_back(pid);
+            if (!answered.count(pid) && is_process_alive(pid)) out.push_back(pid);
         return out;
     }
 
@@ -430,7 +425,15 @@ private:
     uint64_t servers_started_ = 0;  // on the version being left, when we looked for its servers
 };
 
-const char* outcome_name(UpgradeReport::Outcome o) {
+
+Term pid_list(const std::vector<Pid>& pids) {
+    std::vector<Term> out(pids.begin(), pids.end());
+    return Term::list(std::move(out));
+}
+
+}  // namespace
+
+const char* to_string(UpgradeReport::Outcome o) noexcept {
     switch (o) {
         case UpgradeReport::Outcome::upgraded: return "upgraded";
         case UpgradeReport::Outcome::partial: return "partial";
@@ -440,13 +443,6 @@ const char* outcome_name(UpgradeReport::Outcome o) {
     }
     return "?";
 }
-
-Term pid_list(const std::vector<Pid>& pids) {
-    std::vector<Term> out(pids.begin(), pids.end());
-    return Term::list(std::move(out));
-}
-
-}  // namespace
 
 UpgradeReport upgrade(ModuleTable& modules, const std::filesystem::path& file, const UpgradeOptions& options) {
     auto started = Clock::now();
@@ -479,7 +475,7 @@ Term UpgradeReport::to_term() const {
     for (auto& f : failed)
         failures.push_back(Term::map({{Atom("pid"), f.pid}, {Atom("phase"), Term::binary(f.phase)}, {Atom("reason"), f.reason}}));
     return Term::map({
-        {Atom("outcome"), Atom(outcome_name(outcome))},
+        {Atom("outcome"), Atom(to_string(outcome))},
         {Atom("module"), module},
         {Atom("from"), Term::binary(from_version)},
         {Atom("to"), Term::binary(to_version)},
@@ -500,7 +496,7 @@ Term UpgradeReport::to_term() const {
 std::string UpgradeReport::to_text() const {
     std::string label = std::string(module.name()) + " " + (from_version.empty() ? "-" : from_version) + " -> " +
                         (to_version.empty() ? "?" : to_version);
-    std::string out = std::string(outcome_name(outcome)) + ": " + label + " (" +
+    std::string out = std::string(to_string(outcome)) + ": " + label + " (" +
                       (mode == UpgradeMode::atomic ? "atomic" : "rolling") + (downgrade ? ", downgrade" : "") + ")\n";
     if (!error.empty()) out += "  error: " + error + "\n";
     out += "  " + std::string(outcome == Outcome::dry_run ? "would migrate " : "migrated ") +

@@ -104,6 +104,9 @@ struct OTPP_API UpgradeReport {
     std::string to_text() const;
 };
 
+// upgraded, partial, rolled_back, refused, dry_run.
+OTPP_API const char* to_string(UpgradeReport::Outcome outcome) noexcept;
+
 // Loads `file` and migrates the module's processes (see above). Never throws
 // for a bad file or a failed migration: the report says what happened (a bad
 // file or refused version gives Outcome::refused and nothing changes).

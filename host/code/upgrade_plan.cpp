@@ -101,10 +101,7 @@ private:
     }
 
     Atom atom(const toml::table& t, const std::string& key, const std::string& name) {
-        bool ok = !name.empty() && name.size() <= Atom::max_name_bytes && name[0] >= 'a' && name[0] <= 'z';
-        for (char c : name)
-            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '@');
-        if (!ok) fail(t.source(), key, "\"" + name + "\" is not a module name");
+        if (!is_module_name(name)) fail(t.source(), key, "\"" + name + "\" is not a module name");
         return Atom(name);
     }
 
@@ -191,17 +188,6 @@ private:
     std::vector<toml::source_region> sources_;
 };
 
-const char* outcome_name(UpgradeReport::Outcome o) {
-    switch (o) {
-        case UpgradeReport::Outcome::upgraded: return "upgraded";
-        case UpgradeReport::Outcome::partial: return "partial";
-        case UpgradeReport::Outcome::rolled_back: return "rolled back";
-        case UpgradeReport::Outcome::refused: return "refused";
-        case UpgradeReport::Outcome::dry_run: return "checked";
-    }
-    return "?";
-}
-
 }  // namespace
 
 UpgradePlan parse_plan(const fs::path& file) { return PlanReader(file).read(); }
@@ -257,7 +243,7 @@ UpgradePlanReport run_plan(ModuleTable& modules, const UpgradePlan& plan, bool d
         UpgradeReport& done = report.steps.back();
         if (done.outcome != UpgradeReport::Outcome::upgraded)
             return stop(i, "step " + std::to_string(i + 1) + " (" + std::string(step.module.name()) + ") " +
-                               outcome_name(done.outcome) + (done.error.empty() ? "" : ": " + done.error));
+                               to_string(done.outcome) + (done.error.empty() ? "" : ": " + done.error));
         if (step.post_purge == PurgePolicy::brutal && modules.old(step.module))
             done.purged_after = modules.purge(step.module);
     }
