@@ -17,7 +17,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 packages=(build-essential cmake ninja-build pkg-config
           libboost-context-dev libboost-fiber-dev libboost-filesystem-dev libboost-dev
-          libspdlog-dev libfmt-dev libtomlplusplus-dev catch2 libedit-dev)
+          libspdlog-dev libfmt-dev libtomlplusplus-dev catch2 libedit-dev libssl-dev
+          erlang-base erlang-crypto erlang-public-key erlang-asn1 erlang-ssl)
 
 deps() {
     local missing=()
