@@ -42,6 +42,7 @@ const Atom all_prepared("all_prepared"), failed_atom("failed"), done_atom("done"
 const Atom bad_return("bad_return_from_code_change");
 const Atom gen_server_atom("gen_server");
 const Atom already_started("already_started");
+const Atom alias_atom("alias");
 
 using runtime::deadline_after;
 runtime::Kernel& kernel() { return runtime::current_kernel(); }
@@ -61,6 +62,29 @@ Term server_term(const ServerRef& server) {
 // drop our side of it, and the caller drops its own without a Demonitor
 // signal (do_call). The reply goes first: were we to die in between, the
 // caller still gets its answer and ignores our DOWN.
+void send_reply(Pid to, Ref tag, Term value);
+
+// A call's {From, Tag}: Tag is a ref, or [alias | Ref] from a BEAM caller.
+std::optional<From> parse_from(const Term& t) {
+    if (!t.is_tuple(2) || !t[0].is_pid()) return std::nullopt;
+    if (t[1].is_ref()) return From{t[0].get<Pid>(), t[1].get<Ref>(), false};
+    if (t[1].is_list() && !t[1].is_nil() && t[1].elements().size() == 1 && t[1].elements()[0].is_atom(alias_atom) &&
+        t[1].tail().is_ref())
+        return From{t[0].get<Pid>(), t[1].tail().get<Ref>(), true};
+    return std::nullopt;
+}
+
+void send_reply(const From& to, Term value) {
+    if (to.pid.node != 0) {
+        // Another node's caller waits for the message {Tag, Reply}, with its
+        // tag as it sent it (gen:reply/2).
+        Term tag = to.alias ? Term::cons(alias_atom, to.tag) : Term(to.tag);
+        send(to.pid, Term::tuple({std::move(tag), std::move(value)}));
+        return;
+    }
+    send_reply(to.pid, to.tag, std::move(value));
+}
+
 void send_reply(Pid to, Ref tag, Term value) {
     runtime::Process* me = runtime::current_process();
     kernel().send_signal(to, new runtime::Signal(runtime::SignalKind::Reply, me ? me->pid() : Pid{},
@@ -152,16 +176,17 @@ private:
     void dispatch(const Term& m) {
         Outcome out;
         if (m.is_tuple(3) && m[0].is_atom(gen_system)) return handle_system(m[1], m[2]);
-        if (m.is_tuple(3) && m[0].is_atom(gen_call) && m[1].is_tuple(2)) {
-            From from{m[1][0].get<Pid>(), m[1][1].get<Ref>()};
+        std::optional<From> caller;
+        if (m.is_tuple(3) && m[0].is_atom(gen_call) && (caller = parse_from(m[1]))) {
+            const From& from = *caller;
             run("handle_call", out, [&] { callbacks_->handle_call(m[2], from, state_, out); });
             switch (out.kind) {
                 case Outcome::reply:
-                    send_reply(from.pid, from.tag, std::move(out.value));
+                    send_reply(from, std::move(out.value));
                     timeout_ = out.timeout;
                     return;
                 case Outcome::stop:
-                    if (out.stop_reply) send_reply(from.pid, from.tag, *out.stop_reply);
+                    if (out.stop_reply) send_reply(from, *out.stop_reply);
                     stop(out.value);
                 default:
                     timeout_ = out.timeout;
@@ -186,8 +211,7 @@ private:
 
     void handle_system(const Term& from, const Term& request) {
         if (request.is_atom(get_status_atom)) {
-            if (from.is_tuple(2) && from[0].is_pid() && from[1].is_ref())
-                send_reply(from[0].get<Pid>(), from[1].get<Ref>(), status());
+            if (auto caller = parse_from(from)) send_reply(*caller, status());
             return;
         }
         // Migrations: {'$system', Id, prepare | migrate} (commit and abort are
@@ -498,7 +522,8 @@ CallOutcome do_call(const ServerRef& server, Term request, Timeout timeout, Atom
     if (answer->size() == 5) return {false, (*answer)[4]};  // the server died
     // The server replied itself: it has dropped its side of the monitor.
     // (Someone else answered for it: the server still holds it; tell it.)
-    if (replier == *pid) me.forget_monitor(tag, mark);
+    // (A server on another node keeps its side: gen:reply does not demonitor.)
+    if (replier == *pid && pid->node == 0) me.forget_monitor(tag, mark);
     else me.demonitor(tag, true);
     return {true, (*answer)[1]};
 }
@@ -554,7 +579,7 @@ void cast(ServerRef server, Term message) {
     send(*pid, Term::tuple({gen_cast, std::move(message)}));
 }
 
-void reply(const From& to, Term value) { send_reply(to.pid, to.tag, std::move(value)); }
+void reply(const From& to, Term value) { send_reply(to, std::move(value)); }
 
 void stop_server(ServerRef server, Term reason, Timeout timeout) {
     auto pid = resolve(server);

@@ -123,6 +123,16 @@ void Kernel::wake_idle_scheduler() noexcept {
 }
 
 bool Kernel::send_signal(Pid to, Signal* s) noexcept {
+    if (to.node != 0) {
+        // Another node's process: distribution answers for it (asynchronously,
+        // as a live process would); without distribution it cannot exist.
+        if (Remote* r = remote()) {
+            r->route(to, s);
+            return true;
+        }
+        delete s;
+        return false;
+    }
     Process* p = table_.lookup(to);
     bool ok = p && p->deliver(s);
     if (p) p->release();

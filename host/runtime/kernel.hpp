@@ -16,6 +16,7 @@
 #include "process_table.hpp"
 #include "../code/module_table.hpp"
 #include "registry.hpp"
+#include "remote.hpp"
 #include "scheduler.hpp"
 #include "stack_allocator.hpp"
 #include "watchdog.hpp"
@@ -57,6 +58,11 @@ public:
     bool send_signal(Pid to, Signal* s) noexcept;
     Ref make_ref() noexcept;
 
+    // --- distribution ---
+    // Set once the node is distributed (host/dist/), cleared before it stops.
+    void set_remote(Remote* remote) noexcept { remote_.store(remote, std::memory_order_release); }
+    Remote* remote() const noexcept { return remote_.load(std::memory_order_acquire); }
+
     // --- time and timers ---
     uint64_t now_ms() const noexcept;
     uint64_t to_ms(std::chrono::steady_clock::time_point t) const noexcept;
@@ -91,6 +97,7 @@ private:
     std::atomic<int> idle_{0};
     std::atomic<bool> stopping_{false};
     std::atomic<uint64_t> next_ref_{1};
+    std::atomic<Remote*> remote_{nullptr};
     std::atomic<uint64_t> spawned_{0};
     std::atomic<unsigned> replacements_{0};
 

@@ -444,7 +444,6 @@ void Process::send_signal_to(Pid to, SignalKind kind, Term payload, Ref ref) {
 
 void Process::link(Pid other) {
     if (other == pid_) return;
-    if (other.node != 0) throw BadArg("link: remote pids need distribution (not enabled)");
     {
         std::lock_guard lock(info_lock_);
         if (!links_.insert(other)) return;

@@ -59,9 +59,8 @@ int64_t compute(int64_t n) {
 struct Calc {
     struct Call {
         Ref monitor;
-        Pid caller;
-        Ref tag;
-        OTPP_TERM_FIELDS(monitor, caller, tag)
+        gen_server::From caller;
+        OTPP_TERM_FIELDS(monitor, caller)
     };
     struct State {
         std::map<Pid, Call> calls;  // by worker
@@ -80,7 +79,7 @@ struct Calc {
         auto [worker, monitor] = spawn_monitor(
             [server, n] { send(server, Term::tuple({calc_result, self(), compute(n)})); },
             SpawnOptions{.label = "calc worker"});
-        s.calls.emplace(worker, Call{monitor, from.pid, from.tag});
+        s.calls.emplace(worker, Call{monitor, from});
         return gen_server::noreply();
     }
 
@@ -104,7 +103,7 @@ struct Calc {
 
 private:
     static void answer(std::map<Pid, Call>::iterator it, Term value, State& s) {
-        gen_server::reply(gen_server::From{it->second.caller, it->second.tag}, std::move(value));
+        gen_server::reply(it->second.caller, std::move(value));
         s.calls.erase(it);
     }
 };

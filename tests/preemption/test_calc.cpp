@@ -102,7 +102,7 @@ TEST_CASE_METHOD(TwoSchedulers, "calc's state with a call in progress converts f
     const Term& calls = *as_term.find(Atom("calls"));
     REQUIRE(calls.size() == 1);
     Pid worker = calls.entries().begin()->key.get<Pid>();
-    CHECK(calls.entries().begin()->value.find(Atom("caller"))->get<Pid>() == self());
+    CHECK(calls.entries().begin()->value.find(Atom("caller"))->find(Atom("pid"))->get<Pid>() == self());
 
     void* state2 = callbacks(v2)->code_change(Term::binary("1.0.0"), as_term, Term(), out);
     REQUIRE(state2);

@@ -80,9 +80,13 @@
 namespace otpp::gen_server {
 
 // Who called: a pid and the call's tag. gen_server::reply(from, v) answers.
+// Keep the whole From to answer later: a caller on a BEAM node (OTP 24+)
+// tags its call [alias | Tag] and expects its reply tagged the same way.
 struct From {
     Pid pid;
     Ref tag;
+    bool alias = false;  // the tag came as [alias | Tag]
+    OTPP_TERM_FIELDS(pid, tag, alias)
 };
 
 // A server: its pid or its registered name.

@@ -16,7 +16,7 @@
 namespace otpp {
 
 // Bumped whenever anything a plugin compiles against changes layout or meaning.
-inline constexpr std::uint32_t sdk_abi_version = 2;  // 2: code_change can fail; downgrade
+inline constexpr std::uint32_t sdk_abi_version = 3;  // 2: code_change can fail; downgrade. 3: From.alias
 inline constexpr std::uint32_t module_magic = 0x5050544fu;  // "OTPP" little-endian
 
 enum class BehaviourKind : std::uint32_t { gen_server = 1, supervisor = 2 };

@@ -1,0 +1,51 @@
+// What the runtime asks of distribution (host/dist/), when a node runs it.
+//
+// The kernel routes every signal for a pid or name on another node here; the
+// implementation (dist::Distribution) owns the connections. Without
+// distribution there is no Remote: remote pids cannot exist then, and
+// the SDK's node functions answer as a non-distributed Erlang node does.
+//
+// Thread safety: every member may be called from any thread, from a process
+// or not; none blocks (connecting happens in the background).
+#pragma once
+
+#include "signal.hpp"
+
+#include <otpp/atom.hpp>
+#include <otpp/pid.hpp>
+#include <otpp/term.hpp>
+
+#include <vector>
+
+namespace otpp::runtime {
+
+class Remote {
+public:
+    virtual ~Remote() = default;
+
+    // This node's name (name@host).
+    virtual Atom node_name() const = 0;
+    // The node of a pid or reference's node index (nonode@nohost if unknown).
+    virtual Atom node_of(std::uint32_t node_index) const = 0;
+
+    // Takes `s` (always: it is deleted if it cannot be delivered) for `to`,
+    // a pid of another node. Connects first if needed; if the node cannot be
+    // reached, a link or monitor in `s` is answered with noconnection, as
+    // Erlang does.
+    virtual void route(Pid to, Signal* s) noexcept = 0;
+    // {Name, Node} ! Message for another node.
+    virtual void send_named(Pid from, Atom name, Atom node, Term message) noexcept = 0;
+
+    // net_kernel:connect_node/1: blocks the caller until connected or failed.
+    virtual bool connect(Atom node) = 0;
+    // disconnect_node/1.
+    virtual bool disconnect(Atom node) = 0;
+    // nodes(): the connected (visible) nodes.
+    virtual std::vector<Atom> nodes() const = 0;
+    // monitor_nodes(Flag): `who` gets {nodeup, Node} / {nodedown, Node}.
+    virtual void monitor_nodes(Pid who, bool on) = 0;
+    // monitor_node(Node, Flag): `who` gets {nodedown, Node} once per call.
+    virtual void monitor_node(Pid who, Atom node, bool on) = 0;
+};
+
+}  // namespace otpp::runtime
