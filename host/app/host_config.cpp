@@ -396,7 +396,9 @@ std::vector<Pos> string_literal_positions(std::string_view text, Pos start, std:
 
 // ----- the loader -----------------------------------------------------------------
 
-constexpr std::string_view root_keys[] = {"node", "code", "control", "log", "application"};
+constexpr std::string_view root_keys[] = {"node", "code", "control", "distribution", "log", "application"};
+constexpr std::string_view distribution_keys[] = {"enabled", "names", "cookie", "net_ticktime_s", "port", "hidden"};
+constexpr std::string_view name_modes[] = {"shortnames", "longnames"};
 constexpr std::string_view node_keys[] = {"name", "schedulers", "stuck_after_ms", "default_stack_kib"};
 constexpr std::string_view code_keys[] = {"plugin_dirs", "private_dir", "watch"};
 constexpr std::string_view control_keys[] = {"runtime_dir", "enabled", "max_clients", "idle_timeout_ms"};
@@ -433,6 +435,7 @@ public:
         else default_code(config);
         if (const toml::table* control = get_table(root, "", "control")) read_control(*control, config);
         else default_control(config);
+        if (const toml::table* dist = get_table(root, "", "distribution")) read_distribution(*dist, config.distribution);
         if (const toml::table* log = get_table(root, "", "log")) read_log(*log, config.log);
         read_applications(root, config.applications);
         return config;
@@ -626,6 +629,20 @@ private:
         if (auto b = get_bool(t, "control", "enabled")) config.control.enabled = *b;
         if (auto v = get_int(t, "control", "max_clients", 1, 1024)) config.control.max_clients = static_cast<unsigned>(*v);
         if (auto v = get_int(t, "control", "idle_timeout_ms", 1, max_timeout_ms)) config.control.idle_timeout_ms = *v;
+    }
+
+    void read_distribution(const toml::table& t, DistributionConfig& d) const {
+        const std::string path = "distribution";
+        check_keys(t, path, distribution_keys);
+        if (auto b = get_bool(t, path, "enabled")) d.enabled = *b;
+        if (auto i = get_enum(t, path, "names", name_modes)) d.long_names = *i == 1;
+        if (const toml::value<std::string>* s = get_string(t, path, "cookie")) {
+            if (s->get().empty()) fail(*s, path + ".cookie", "expected a cookie; got an empty string");
+            d.cookie = s->get();
+        }
+        if (auto v = get_int(t, path, "net_ticktime_s", 1, 3600)) d.net_ticktime_s = *v;
+        if (auto v = get_int(t, path, "port", 0, 65535)) d.port = *v;
+        if (auto b = get_bool(t, path, "hidden")) d.hidden = *b;
     }
 
     void read_log(const toml::table& t, LogConfig& log) const {

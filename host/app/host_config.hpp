@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,19 @@ struct ControlConfig {
     friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
 };
 
+// [distribution]: this host as a node of an Erlang cluster (docs/DISTRIBUTION.md).
+// node.name is then the node's name: "foo" or "foo@host".
+struct DistributionConfig {
+    bool enabled = false;
+    bool long_names = false;             // names = "longnames" (erl -name); default "shortnames" (-sname)
+    std::optional<std::string> cookie;   // else $OTPP_COOKIE, else ~/.erlang.cookie
+    std::int64_t net_ticktime_s = 60;    // 1..3600
+    std::int64_t port = 0;               // 0..65535; 0: any free port
+    bool hidden = false;
+
+    friend bool operator==(const DistributionConfig&, const DistributionConfig&) = default;
+};
+
 // [log]
 struct LogConfig {
     std::string level = "info";  // trace, debug, info, warn, error, critical, off
@@ -145,6 +159,7 @@ struct HostConfig {
     NodeConfig node;
     CodeConfig code;
     ControlConfig control;
+    DistributionConfig distribution;
     LogConfig log;
     std::vector<ApplicationSpec> applications;
     std::filesystem::path source;  // the config file, absolute

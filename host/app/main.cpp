@@ -15,6 +15,9 @@
 #include "../code/plugin_watcher.hpp"
 #include "../runtime/kernel.hpp"
 
+#include <distribution.hpp>
+#include <node_name.hpp>
+
 #include <backtrace.hpp>
 #include <endpoint.hpp>
 #include <server.hpp>
@@ -30,6 +33,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <pthread.h>
 #include <thread>
 #include <unistd.h>
@@ -40,8 +44,10 @@ namespace {
 
 int usage(int code) {
     std::fprintf(code ? stderr : stdout,
-                 "usage: otpp-host --config FILE\n"
-                 "  Runs an otpp node as described by FILE (see docs/CONFIG.md).\n");
+                 "usage: otpp-host --config FILE [--sname NAME | --name NAME] [--setcookie COOKIE]\n"
+                 "  Runs an otpp node as described by FILE (see docs/CONFIG.md).\n"
+                 "  --sname/--name make it a distributed node (docs/DISTRIBUTION.md), as erl's\n"
+                 "  -sname/-name do; --setcookie sets its cookie.\n");
     return code;
 }
 
@@ -72,6 +78,25 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
             control::install_backtrace_handler();
         } catch (const std::exception& e) {
             spdlog::critical("control: {}", e.what());
+            return 1;
+        }
+    }
+
+    // Distribution first: applications may use node() and other nodes.
+    std::unique_ptr<dist::Distribution> distribution;
+    if (config.distribution.enabled) {
+        dist::DistributionOptions d;
+        d.name = config.node.name;
+        d.long_names = config.distribution.long_names;
+        d.cookie = config.distribution.cookie;
+        d.net_ticktime = std::chrono::seconds(config.distribution.net_ticktime_s);
+        d.port = static_cast<std::uint16_t>(config.distribution.port);
+        d.hidden = config.distribution.hidden;
+        try {
+            distribution = std::make_unique<dist::Distribution>(runtime.kernel(), std::move(d));
+            distribution->start();
+        } catch (const std::exception& e) {
+            spdlog::critical("distribution: {}", e.what());
             return 1;
         }
     }
@@ -142,6 +167,7 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
     if (watcher) watcher->stop();
     if (control_server) control_server->stop();
     apps.stop_all();
+    if (distribution) distribution->stop();
     if (exit_code != 0) kill(getpid(), SIGTERM);  // release the signal thread
     signal_thread.join();
     spdlog::info("node {} stopped", config.node.name);
@@ -152,8 +178,16 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
 
 int main(int argc, char** argv) {
     const char* config_path = nullptr;
+    std::optional<std::pair<dist::NameMode, std::string>> node_name;  // --sname / --name
+    std::optional<std::string> cookie;                                // --setcookie
+    auto is = [&](int i, const char* a, const char* b) {
+        return (std::strcmp(argv[i], a) == 0 || std::strcmp(argv[i], b) == 0) && i + 1 < argc;
+    };
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) config_path = argv[++i];
+        else if (is(i, "--sname", "-sname")) node_name.emplace(dist::NameMode::shortnames, argv[++i]);
+        else if (is(i, "--name", "-name")) node_name.emplace(dist::NameMode::longnames, argv[++i]);
+        else if (is(i, "--setcookie", "-setcookie")) cookie = argv[++i];
         else if (std::strcmp(argv[i], "--help") == 0) return usage(0);
         else return usage(2);
     }
@@ -171,6 +205,17 @@ int main(int argc, char** argv) {
     host::HostConfig config;
     try {
         config = host::load_host_config(config_path);
+        // The command line wins over the file, as erl's flags do.
+        if (node_name) {
+            config.distribution.enabled = true;
+            config.distribution.long_names = node_name->first == dist::NameMode::longnames;
+            config.node.name = node_name->second;
+        }
+        if (cookie) config.distribution.cookie = *cookie;
+        if (config.distribution.enabled) {
+            auto mode = config.distribution.long_names ? dist::NameMode::longnames : dist::NameMode::shortnames;
+            config.node.name = dist::NodeName::make(mode, config.node.name).full();
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "otpp-host: %s\n", e.what());
         return 2;

@@ -24,6 +24,7 @@
 
 #include <otpp/error.hpp>
 #include <otpp/gen_server.hpp>
+#include <otpp/node.hpp>
 #include <otpp/runtime.hpp>
 
 #include <cxxabi.h>
@@ -47,14 +48,26 @@ const Atom alias_atom("alias");
 using runtime::deadline_after;
 runtime::Kernel& kernel() { return runtime::current_kernel(); }
 
+// {Name, Node} on this node is just Name.
+bool is_remote(const ServerRef& server) {
+    auto* n = std::get_if<NameOnNode>(&server);
+    return n && n->node != otpp::node();
+}
+
+// A local name or pid as a pid; nullopt if the name is free or `server` is
+// {Name, OtherNode} (known only there).
 std::optional<Pid> resolve(const ServerRef& server) {
     if (auto* pid = std::get_if<Pid>(&server)) return *pid;
-    return whereis(std::get<Atom>(server));
+    if (auto* name = std::get_if<Atom>(&server)) return whereis(*name);
+    if (is_remote(server)) return std::nullopt;
+    return whereis(std::get<NameOnNode>(server).name);
 }
 
 Term server_term(const ServerRef& server) {
     if (auto* pid = std::get_if<Pid>(&server)) return *pid;
-    return std::get<Atom>(server);
+    if (auto* name = std::get_if<Atom>(&server)) return *name;
+    auto& n = std::get<NameOnNode>(server);
+    return Term::tuple({n.name, n.node});
 }
 
 // Sends `value` to the alias `tag` of `to`: delivered only while `to` waits.
@@ -500,12 +513,25 @@ StartResult start_version(std::shared_ptr<const code::ModuleVersion> module, Ter
 // with '$system' (only the engine answers it, never handle_call).
 CallOutcome do_call(const ServerRef& server, Term request, Timeout timeout, Atom kind = gen_call) {
     runtime::Process& me = runtime::require_process();
-    auto pid = resolve(server);
-    if (!pid) return {false, atoms::noproc};
+    std::optional<Pid> pid;
     runtime::Signal* mark = me.mailbox_mark();
-    Ref tag = me.monitor(*pid);
-    me.activate_alias(tag);
-    send(*pid, Term::tuple({kind, Term::tuple({me.pid(), tag}), std::move(request)}));
+    Ref tag;
+    if (is_remote(server)) {
+        // {Name, Node}: monitor the name there (noproc at once if it is free,
+        // noconnection if the node cannot be reached), send to the name.
+        auto& n = std::get<NameOnNode>(server);
+        runtime::Remote* remote = kernel().remote();
+        if (!remote) return {false, Term::tuple({Atom("nodedown"), n.node})};
+        pid = remote->name_stand_in(n.node);
+        tag = me.monitor_name(n.name, *pid);
+        send(n.name, n.node, Term::tuple({kind, Term::tuple({me.pid(), tag}), std::move(request)}));
+    } else {
+        pid = resolve(server);
+        if (!pid) return {false, atoms::noproc};
+        tag = me.monitor(*pid);
+        me.activate_alias(tag);
+        send(*pid, Term::tuple({kind, Term::tuple({me.pid(), tag}), std::move(request)}));
+    }
     auto deadline = deadline_after(timeout);
     Pid replier;
     auto answer = me.receive(
@@ -574,6 +600,11 @@ std::optional<Term> get_status(ServerRef server, Timeout timeout) {
 }
 
 void cast(ServerRef server, Term message) {
+    if (is_remote(server)) {
+        auto& n = std::get<NameOnNode>(server);
+        send(n.name, n.node, Term::tuple({gen_cast, std::move(message)}));
+        return;
+    }
     auto pid = resolve(server);
     if (!pid) return;
     send(*pid, Term::tuple({gen_cast, std::move(message)}));

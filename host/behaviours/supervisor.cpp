@@ -406,7 +406,7 @@ private:
 
 constexpr ModuleDescriptor supervisor_module = gen_server::module<Supervisor>("supervisor", "builtin");
 
-Term call(gen_server::ServerRef sup, Term request) { return gen_server::call(sup, std::move(request), infinity); }
+Term sup_call(gen_server::ServerRef sup, Term request) { return gen_server::call(sup, std::move(request), infinity); }
 
 }  // namespace
 
@@ -417,14 +417,14 @@ gen_server::StartResult start_link(Term spec, std::optional<Atom> name) {
 }
 
 Term start_child(gen_server::ServerRef sup, Term spec_or_args) {
-    return call(sup, Term::tuple({Atom("start_child"), std::move(spec_or_args)}));
+    return sup_call(sup, Term::tuple({Atom("start_child"), std::move(spec_or_args)}));
 }
 Term terminate_child(gen_server::ServerRef sup, Term id_or_pid) {
-    return call(sup, Term::tuple({Atom("terminate_child"), std::move(id_or_pid)}));
+    return sup_call(sup, Term::tuple({Atom("terminate_child"), std::move(id_or_pid)}));
 }
-Term restart_child(gen_server::ServerRef sup, Atom id) { return call(sup, Term::tuple({Atom("restart_child"), id})); }
-Term delete_child(gen_server::ServerRef sup, Atom id) { return call(sup, Term::tuple({Atom("delete_child"), id})); }
-Term which_children(gen_server::ServerRef sup) { return call(sup, Term::tuple({Atom("which_children")})); }
-Term count_children(gen_server::ServerRef sup) { return call(sup, Term::tuple({Atom("count_children")})); }
+Term restart_child(gen_server::ServerRef sup, Atom id) { return sup_call(sup, Term::tuple({Atom("restart_child"), id})); }
+Term delete_child(gen_server::ServerRef sup, Atom id) { return sup_call(sup, Term::tuple({Atom("delete_child"), id})); }
+Term which_children(gen_server::ServerRef sup) { return sup_call(sup, Term::tuple({Atom("which_children")})); }
+Term count_children(gen_server::ServerRef sup) { return sup_call(sup, Term::tuple({Atom("count_children")})); }
 
 }  // namespace otpp::supervisor

@@ -34,7 +34,7 @@
 
 namespace otpp::runtime {
 
-class Kernel {
+class OTPP_API Kernel {  // exported for the host's own libraries (host/dist)
 public:
     explicit Kernel(const RuntimeOptions& options);
     ~Kernel();

@@ -479,6 +479,23 @@ Ref Process::monitor(Pid target) {
     return ref;
 }
 
+Ref Process::monitor_name(Atom name, Pid stand_in) {
+    Ref ref = kernel_->make_ref();
+    {
+        std::lock_guard lock(info_lock_);
+        monitors_.push_back({ref, stand_in});
+    }
+    // The name travels as the signal's payload (dist::Connection sends it).
+    if (!kernel_->send_signal(stand_in, new Signal(SignalKind::Monitor, pid_, Term(name), ref))) {
+        {
+            std::lock_guard lock(info_lock_);
+            std::erase_if(monitors_, [&](const MonitorRecord& m) { return m.ref == ref; });
+        }
+        append_message(new Signal(SignalKind::Message, stand_in, down_message(ref, stand_in, atoms::noproc)));
+    }
+    return ref;
+}
+
 bool Process::demonitor(Ref ref, bool flush) {
     std::optional<Pid> target;
     {

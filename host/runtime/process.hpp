@@ -112,6 +112,9 @@ public:
     void link(Pid other);
     void unlink(Pid other);
     Ref monitor(Pid target);
+    // monitor(process, {Name, Node}) for another node: `stand_in` comes from
+    // Remote::name_stand_in(Node); the DOWN names the stand-in.
+    Ref monitor_name(Atom name, Pid stand_in);
     bool demonitor(Ref ref, bool flush);
     // A call's monitor, after the server itself replied: the server already
     // dropped its side (forget_watcher), so only ours goes, with no signal.

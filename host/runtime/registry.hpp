@@ -17,7 +17,7 @@ namespace otpp::runtime {
 
 class ProcessTable;
 
-class Registry {
+class OTPP_API Registry {
 public:
     explicit Registry(ProcessTable& table) : table_(table) {}
 

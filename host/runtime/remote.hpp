@@ -36,6 +36,11 @@ public:
     // {Name, Node} ! Message for another node.
     virtual void send_named(Pid from, Atom name, Atom node, Term message) noexcept = 0;
 
+    // A pid that stands for "the process registered as some name on `node`"
+    // in a monitor by name (Process::monitor_name): it routes to whichever
+    // incarnation of `node` is connected.
+    virtual Pid name_stand_in(Atom node) = 0;
+
     // net_kernel:connect_node/1: blocks the caller until connected or failed.
     virtual bool connect(Atom node) = 0;
     // disconnect_node/1.

@@ -89,8 +89,15 @@ struct From {
     OTPP_TERM_FIELDS(pid, tag, alias)
 };
 
-// A server: its pid or its registered name.
-using ServerRef = std::variant<Pid, Atom>;
+// {Name, Node}: a server registered as Name on Node (this node or another;
+// otpp/node.hpp).
+struct NameOnNode {
+    Atom name;
+    Atom node;
+};
+
+// A server: its pid, its registered name, or {Name, Node}.
+using ServerRef = std::variant<Pid, Atom, NameOnNode>;
 
 inline constexpr Timeout default_call_timeout = std::chrono::milliseconds(5000);
 

@@ -1,0 +1,465 @@
+#include "connection.hpp"
+
+#include "external_term.hpp"
+#include "flags.hpp"
+
+#include "../runtime/kernel.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace otpp::dist {
+
+namespace {
+
+using runtime::Signal;
+using runtime::SignalKind;
+
+// Peer capabilities that change what we send.
+constexpr std::uint64_t send_sender_flag = DFLAG_SEND_SENDER;
+constexpr std::uint64_t exit_payload_flag = DFLAG_EXIT_PAYLOAD;
+constexpr std::uint64_t unlink_id_flag = DFLAG_UNLINK_ID;
+
+const Atom empty_atom("");
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+bool read_exact(int fd, char* p, std::size_t n) {
+    while (n > 0) {
+        ssize_t r = ::read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+bool write_all(int fd, const char* p, std::size_t n) {
+    while (n > 0) {
+        ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+Term op(Op o) { return Term(static_cast<int64_t>(o)); }
+
+}  // namespace
+
+Connection::Connection(runtime::Kernel& kernel, NodeTable& nodes, int fd, PeerNode peer,
+                       std::chrono::milliseconds net_ticktime, OnDown on_down)
+    : kernel_(kernel), nodes_(nodes), fd_(fd), peer_(peer), ticktime_(net_ticktime), on_down_(std::move(on_down)) {
+    last_in_ms_.store(now_ms());
+}
+
+Connection::~Connection() {
+    close("connection destroyed");
+    join();
+    ::close(fd_);
+}
+
+void Connection::start() {
+    reader_ = std::thread([this] { reader_loop(); });
+    writer_ = std::thread([this] { writer_loop(); });
+}
+
+void Connection::close(const std::string& why) {
+    {
+        std::lock_guard lock(out_mutex_);
+        if (closing_) return;
+        closing_ = true;
+    }
+    out_cv_.notify_all();
+    ::shutdown(fd_, SHUT_RDWR);  // wakes the reader
+    (void)why;
+}
+
+void Connection::join() {
+    for (std::thread* t : {&reader_, &writer_})
+        if (t->joinable() && t->get_id() != std::this_thread::get_id()) t->join();
+}
+
+// ---------------------------------------------------------------- out
+
+void Connection::enqueue(std::string packet) {
+    {
+        std::lock_guard lock(out_mutex_);
+        if (closing_) return;
+        out_.push_back(std::move(packet));
+    }
+    out_cv_.notify_one();
+}
+
+void Connection::send_control(const Term& control, const Term* payload) {
+    enqueue(make_packet(control, payload, nodes_));
+}
+
+void Connection::route(Pid to, Signal* s) noexcept {
+    std::unique_ptr<Signal> owned(s);
+    try {
+        Pid from = s->from;
+        std::unique_lock lock(state_mutex_);
+        if (down_.load(std::memory_order_relaxed)) {
+            lock.unlock();
+            // As if the connection failed right now: links and monitors learn.
+            if (s->kind == SignalKind::Link)
+                kernel_.send_signal(from, new Signal(SignalKind::LinkExit, to, atoms::noconnection));
+            else if (s->kind == SignalKind::Monitor)
+                kernel_.send_signal(from, new Signal(SignalKind::Down, to, atoms::noconnection, s->ref));
+            return;
+        }
+        const bool payload_exits = peer_.flags & exit_payload_flag;
+        switch (s->kind) {
+            case SignalKind::Message:
+            case SignalKind::Reply: {
+                Term message = s->kind == SignalKind::Reply ? Term::tuple({s->ref, s->payload}) : s->payload;
+                lock.unlock();
+                Term control = peer_.flags & send_sender_flag ? Term::tuple({op(Op::send_sender), from, to})
+                                                              : Term::tuple({op(Op::send), empty_atom, to});
+                send_control(control, &message);
+                return;
+            }
+            case SignalKind::Link:
+                links_.insert({from, to});
+                lock.unlock();
+                send_control(Term::tuple({op(Op::link), from, to}), nullptr);
+                return;
+            case SignalKind::Unlink:
+                links_.erase({from, to});
+                lock.unlock();
+                if (peer_.flags & unlink_id_flag)
+                    send_control(Term::tuple({op(Op::unlink_id), static_cast<int64_t>(next_unlink_id_++), from, to}),
+                                 nullptr);
+                else
+                    send_control(Term::tuple({op(Op::unlink), from, to}), nullptr);
+                return;
+            case SignalKind::LinkExit:
+                links_.erase({from, to});
+                lock.unlock();
+                if (payload_exits) send_control(Term::tuple({op(Op::payload_exit), from, to}), &s->payload);
+                else send_control(Term::tuple({op(Op::exit), from, to, s->payload}), nullptr);
+                return;
+            case SignalKind::Exit:
+                lock.unlock();
+                if (payload_exits) send_control(Term::tuple({op(Op::payload_exit2), from, to}), &s->payload);
+                else send_control(Term::tuple({op(Op::exit2), from, to, s->payload}), nullptr);
+                return;
+            case SignalKind::Monitor: {
+                // By name (Process::monitor_name) when the payload is the name.
+                std::optional<Atom> name;
+                if (s->payload.is_atom()) name = s->payload.get<Atom>();
+                monitors_[s->ref] = Watch{from, to, name};
+                lock.unlock();
+                Term target = name ? Term(*name) : Term(to);
+                send_control(Term::tuple({op(Op::monitor_p), from, target, s->ref}), nullptr);
+                return;
+            }
+            case SignalKind::Demonitor: {
+                Term target = to;
+                if (auto it = monitors_.find(s->ref); it != monitors_.end()) {
+                    if (it->second.name) target = *it->second.name;
+                    monitors_.erase(it);
+                }
+                lock.unlock();
+                send_control(Term::tuple({op(Op::demonitor_p), from, target, s->ref}), nullptr);
+                return;
+            }
+            case SignalKind::Down: {
+                // A local process the peer monitored died; by name if it
+                // was monitored by name.
+                Term who = from;
+                if (auto it = monitored_.find(s->ref); it != monitored_.end()) {
+                    if (it->second.name) who = *it->second.name;
+                    monitored_.erase(it);
+                }
+                lock.unlock();
+                if (payload_exits) send_control(Term::tuple({op(Op::payload_monitor_p_exit), who, to, s->ref}), &s->payload);
+                else send_control(Term::tuple({op(Op::monitor_p_exit), who, to, s->ref, s->payload}), nullptr);
+                return;
+            }
+            case SignalKind::Timeout:
+                return;  // never remote
+        }
+    } catch (const std::exception& e) {
+        spdlog::warn("distribution: cannot send to {} on {}: {}", Term(to).to_string(), peer_.node.name.name(), e.what());
+    }
+}
+
+void Connection::send_named(Pid from, Atom name, Term message) noexcept {
+    try {
+        send_control(Term::tuple({op(Op::reg_send), from, empty_atom, name}), &message);
+    } catch (const std::exception& e) {
+        spdlog::warn("distribution: cannot send to {{{}, {}}}: {}", name.name(), peer_.node.name.name(), e.what());
+    }
+}
+
+void Connection::writer_loop() {
+    const auto tick_every = std::max(std::chrono::milliseconds(1), ticktime_ / 4);
+    std::string batch;
+    std::deque<std::string> taken;
+    for (;;) {
+        {
+            std::unique_lock lock(out_mutex_);
+            bool woke = out_cv_.wait_for(lock, tick_every, [&] { return closing_ || !out_.empty(); });
+            if (closing_) break;
+            taken.swap(out_);
+            if (!woke) taken.clear();  // only a tick is due
+        }
+        // net_ticktime: silence from the peer for that long means it is gone.
+        if (now_ms() - last_in_ms_.load(std::memory_order_relaxed) > ticktime_.count()) {
+            went_down("net_tick_timeout");
+            return;
+        }
+        batch.clear();
+        if (taken.empty()) {
+            batch.assign(4, '\0');  // a tick
+        }
+        for (auto& packet : taken) {
+            uint32_t n = static_cast<uint32_t>(packet.size());
+            char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                           static_cast<char>(n)};
+            batch.append(len, 4);
+            batch.append(packet);
+        }
+        taken.clear();
+        if (!write_all(fd_, batch.data(), batch.size())) {
+            went_down(std::string("write failed: ") + std::strerror(errno));
+            return;
+        }
+    }
+    went_down("closed");
+}
+
+// ---------------------------------------------------------------- in
+
+void Connection::reader_loop() {
+    std::string packet;
+    for (;;) {
+        unsigned char len[4];
+        if (!read_exact(fd_, reinterpret_cast<char*>(len), 4)) break;
+        last_in_ms_.store(now_ms(), std::memory_order_relaxed);
+        uint32_t n = uint32_t(len[0]) << 24 | uint32_t(len[1]) << 16 | uint32_t(len[2]) << 8 | len[3];
+        if (n == 0) continue;  // a tick
+        packet.resize(n);
+        if (!read_exact(fd_, packet.data(), n)) break;
+        last_in_ms_.store(now_ms(), std::memory_order_relaxed);
+        try {
+            ControlMessage m = parse_packet(packet, nodes_);
+            handle(m);
+        } catch (const std::exception& e) {
+            // One undecodable message (a fun, a bignum...) is dropped, as a
+            // term we cannot represent; the connection stays.
+            spdlog::warn("distribution: dropped a message from {}: {}", peer_.node.name.name(), e.what());
+        }
+    }
+    went_down("connection closed by peer");
+}
+
+Pid Connection::local_pid(const Term& t) const {
+    if (!t.is_pid()) throw std::runtime_error("expected a pid, got " + t.to_string(100));
+    return t.get<Pid>();
+}
+
+void Connection::deliver(Pid to, Signal* s) {
+    if (to.node != 0) {  // not ours: a confused or hostile peer
+        delete s;
+        return;
+    }
+    kernel_.send_signal(to, s);
+}
+
+void Connection::handle(ControlMessage& m) {
+    const Term& c = m.control;
+    auto need = [&](std::size_t n) {
+        if (c.size() < n) throw std::runtime_error("malformed control message " + c.to_string(200));
+    };
+    auto remote = [&](const Term& t) {
+        Pid p = local_pid(t);
+        if (p.node == 0) throw std::runtime_error("a peer's own pid is local: " + c.to_string(200));
+        return p;
+    };
+    switch (m.op) {
+        case Op::send:
+            need(3);
+            deliver(local_pid(c[2]), new Signal(SignalKind::Message, Pid{}, std::move(*m.payload)));
+            return;
+        case Op::send_sender:
+            need(3);
+            deliver(local_pid(c[2]), new Signal(SignalKind::Message, remote(c[1]), std::move(*m.payload)));
+            return;
+        case Op::reg_send: {
+            need(4);
+            if (!c[3].is_atom()) throw std::runtime_error("REG_SEND to a non-atom: " + c.to_string(200));
+            auto pid = kernel_.registry().whereis(c[3].get<Atom>());
+            if (!pid) return;  // nobody by that name: dropped, as in Erlang
+            Pid from = c[1].is_pid() ? c[1].get<Pid>() : Pid{};
+            kernel_.send_signal(*pid, new Signal(SignalKind::Message, from, std::move(*m.payload)));
+            return;
+        }
+        case Op::link: {
+            need(3);
+            Pid from = remote(c[1]), to = local_pid(c[2]);
+            {
+                std::lock_guard lock(state_mutex_);
+                links_.insert({to, from});
+            }
+            if (to.node == 0 && kernel_.send_signal(to, new Signal(SignalKind::Link, from))) return;
+            {
+                std::lock_guard lock(state_mutex_);
+                links_.erase({to, from});
+            }
+            // No such process: the linker gets {'EXIT', To, noproc}.
+            send_control(Term::tuple({op(Op::exit), to, from, atoms::noproc}), nullptr);
+            return;
+        }
+        case Op::unlink:
+        case Op::unlink_id: {
+            std::size_t at = m.op == Op::unlink_id ? 2 : 1;
+            need(at + 2);
+            Pid from = remote(c[at]), to = local_pid(c[at + 1]);
+            {
+                std::lock_guard lock(state_mutex_);
+                links_.erase({to, from});
+            }
+            deliver(to, new Signal(SignalKind::Unlink, from));
+            if (m.op == Op::unlink_id) send_control(Term::tuple({op(Op::unlink_id_ack), c[1], to, from}), nullptr);
+            return;
+        }
+        case Op::unlink_id_ack:
+            return;
+        case Op::exit:
+        case Op::payload_exit: {
+            need(m.op == Op::exit ? 4 : 3);
+            Pid from = remote(c[1]), to = local_pid(c[2]);
+            {
+                std::lock_guard lock(state_mutex_);
+                links_.erase({to, from});
+            }
+            Term reason = m.op == Op::exit ? c[3] : std::move(*m.payload);
+            deliver(to, new Signal(SignalKind::LinkExit, from, std::move(reason)));
+            return;
+        }
+        case Op::exit2:
+        case Op::payload_exit2: {
+            need(m.op == Op::exit2 ? 4 : 3);
+            Pid from = remote(c[1]), to = local_pid(c[2]);
+            Term reason = m.op == Op::exit2 ? c[3] : std::move(*m.payload);
+            deliver(to, new Signal(SignalKind::Exit, from, std::move(reason)));
+            return;
+        }
+        case Op::monitor_p: {
+            need(4);
+            Pid from = remote(c[1]);
+            if (!c[3].is_ref()) throw std::runtime_error("MONITOR_P without a reference: " + c.to_string(200));
+            Ref ref = c[3].get<Ref>();
+            std::optional<Pid> target;
+            std::optional<Atom> name;
+            if (c[2].is_atom()) {
+                name = c[2].get<Atom>();
+                target = kernel_.registry().whereis(*name);
+            } else {
+                target = local_pid(c[2]);
+            }
+            if (target && target->node == 0) {
+                {
+                    std::lock_guard lock(state_mutex_);
+                    monitored_[ref] = Watch{from, *target, name};
+                }
+                if (kernel_.send_signal(*target, new Signal(SignalKind::Monitor, from, Term(), ref))) return;
+                std::lock_guard lock(state_mutex_);
+                monitored_.erase(ref);
+            }
+            send_control(Term::tuple({op(Op::monitor_p_exit), c[2], from, ref, atoms::noproc}), nullptr);
+            return;
+        }
+        case Op::demonitor_p: {
+            need(4);
+            Pid from = remote(c[1]);
+            if (!c[3].is_ref()) return;
+            Ref ref = c[3].get<Ref>();
+            std::optional<Pid> target;
+            {
+                std::lock_guard lock(state_mutex_);
+                if (auto it = monitored_.find(ref); it != monitored_.end()) {
+                    target = it->second.target;
+                    monitored_.erase(it);
+                }
+            }
+            if (target) deliver(*target, new Signal(SignalKind::Demonitor, from, Term(), ref));
+            return;
+        }
+        case Op::monitor_p_exit:
+        case Op::payload_monitor_p_exit: {
+            need(m.op == Op::monitor_p_exit ? 5 : 4);
+            if (!c[3].is_ref()) return;
+            Ref ref = c[3].get<Ref>();
+            Pid to = local_pid(c[2]);
+            Pid from;
+            {
+                std::lock_guard lock(state_mutex_);
+                auto it = monitors_.find(ref);
+                if (it == monitors_.end()) return;  // demonitored meanwhile
+                from = it->second.target;
+                monitors_.erase(it);
+            }
+            Term reason = m.op == Op::monitor_p_exit ? c[4] : std::move(*m.payload);
+            deliver(to, new Signal(SignalKind::Down, from, std::move(reason), ref));
+            return;
+        }
+        case Op::alias_send:
+            // We never hand out aliases: replies to us come to our pids.
+            spdlog::debug("distribution: ALIAS_SEND from {} ignored", peer_.node.name.name());
+            return;
+        default:
+            spdlog::debug("distribution: operation {} from {} not supported", static_cast<int>(m.op),
+                          peer_.node.name.name());
+            return;
+    }
+}
+
+// ---------------------------------------------------------------- down
+
+void Connection::went_down(const std::string& why) noexcept {
+    std::call_once(down_once_, [&] {
+        {
+            std::lock_guard lock(out_mutex_);
+            closing_ = true;
+        }
+        out_cv_.notify_all();
+        ::shutdown(fd_, SHUT_RDWR);
+        std::set<std::pair<Pid, Pid>> links;
+        std::unordered_map<Ref, Watch> monitors, monitored;
+        {
+            std::lock_guard lock(state_mutex_);
+            down_.store(true, std::memory_order_release);
+            links.swap(links_);
+            monitors.swap(monitors_);
+            monitored.swap(monitored_);
+        }
+        // Erlang's rule: every link and monitor across a lost connection
+        // fires with noconnection; what the peer monitored here is dropped.
+        for (auto& [local, remote] : links)
+            kernel_.send_signal(local, new Signal(SignalKind::LinkExit, remote, atoms::noconnection));
+        for (auto& [ref, w] : monitors)
+            kernel_.send_signal(w.watcher, new Signal(SignalKind::Down, w.target, atoms::noconnection, ref));
+        for (auto& [ref, w] : monitored)
+            kernel_.send_signal(w.target, new Signal(SignalKind::Demonitor, w.watcher, Term(), ref));
+        try {
+            if (on_down_) on_down_(*this, why);
+        } catch (...) {
+        }
+    });
+}
+
+}  // namespace otpp::dist

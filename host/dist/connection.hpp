@@ -1,0 +1,110 @@
+// One connection to another node, after the handshake: its socket, the
+// threads that read and write it, ticks, and the links and monitors that
+// cross it (so that losing it can fire them with `noconnection`).
+//
+// Threads: a reader (blocks on the socket, delivers to local processes) and
+// a writer (drains the send queue; sends a tick when idle for a quarter of
+// net_ticktime; declares the connection dead when nothing arrived for
+// net_ticktime). Every public member may be called from any thread and never
+// blocks on the network: sending only queues.
+#pragma once
+
+#include "control_message.hpp"
+#include "node_table.hpp"
+
+#include "../runtime/signal.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+namespace otpp::runtime {
+class Kernel;
+}
+
+namespace otpp::dist {
+
+struct PeerNode {
+    NodeIncarnation node;
+    std::uint32_t index = 0;  // in the node table
+    std::uint64_t flags = 0;  // what it advertised
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    // Called once, from the reader or writer thread, when the connection is
+    // gone (after its links and monitors have fired).
+    using OnDown = std::function<void(Connection&, const std::string& why)>;
+
+    Connection(runtime::Kernel& kernel, NodeTable& nodes, int fd, PeerNode peer,
+               std::chrono::milliseconds net_ticktime, OnDown on_down);
+    ~Connection();  // closes and joins
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    void start();
+    // Closes the socket; the threads end, links and monitors fire, on_down runs.
+    void close(const std::string& why);
+    void join();
+    bool alive() const noexcept { return !down_.load(std::memory_order_acquire); }
+    const PeerNode& peer() const noexcept { return peer_; }
+
+    // A signal from a local process to one of the peer's (takes `s`). If the
+    // connection is already down, a link or monitor is answered with
+    // noconnection.
+    void route(Pid to, runtime::Signal* s) noexcept;
+    // {Name, PeerNode} ! Message.
+    void send_named(Pid from, Atom name, Term message) noexcept;
+    // A packet that concerns no process (net_kernel's own traffic).
+    void send_control(const Term& control, const Term* payload);
+
+private:
+    void reader_loop();
+    void writer_loop();
+    void handle(ControlMessage& m);
+    void enqueue(std::string packet);
+    void deliver(Pid to, runtime::Signal* s);
+    void went_down(const std::string& why) noexcept;
+    Pid local_pid(const Term& t) const;
+
+    runtime::Kernel& kernel_;
+    NodeTable& nodes_;
+    int fd_;
+    PeerNode peer_;
+    std::chrono::milliseconds ticktime_;
+    OnDown on_down_;
+
+    std::mutex out_mutex_;
+    std::condition_variable out_cv_;
+    std::deque<std::string> out_;
+    bool closing_ = false;
+    std::atomic<int64_t> last_in_ms_{0};  // steady clock, ms
+
+    // Everything that must fire when the connection goes; and `down_`,
+    // checked under the same lock, so that nothing is recorded after.
+    std::mutex state_mutex_;
+    std::atomic<bool> down_{false};
+    std::set<std::pair<Pid, Pid>> links_;  // (local, remote)
+    struct Watch {
+        Pid watcher;
+        Pid target;
+        std::optional<Atom> name;  // monitored by registered name
+    };
+    std::unordered_map<Ref, Watch> monitors_;   // local watcher, remote target
+    std::unordered_map<Ref, Watch> monitored_;  // remote watcher, local target
+    std::atomic<std::uint64_t> next_unlink_id_{1};
+
+    std::thread reader_, writer_;
+    std::once_flag down_once_;
+};
+
+}  // namespace otpp::dist

@@ -1,0 +1,458 @@
+#include "distribution.hpp"
+
+#include "cookie.hpp"
+#include "epmd_client.hpp"
+#include "flags.hpp"
+#include "handshake.hpp"
+#include "node_name.hpp"
+
+#include "../runtime/current.hpp"
+#include "../runtime/kernel.hpp"
+#include "../runtime/process.hpp"
+
+#include <otpp/process.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace otpp::dist {
+
+namespace {
+
+using runtime::Signal;
+using runtime::SignalKind;
+
+const Atom nodeup_atom("nodeup"), nodedown_atom("nodedown");
+const Atom gen_call_atom("$gen_call"), is_auth_atom("is_auth"), yes_atom("yes");
+const Atom net_kernel_atom("net_kernel"), stop_atom("$stop");
+
+// The host part of name@host.
+std::string host_of(Atom node) {
+    std::string_view n = node.name();
+    auto at = n.find('@');
+    return at == std::string_view::npos ? std::string() : std::string(n.substr(at + 1));
+}
+
+// A link or monitor for a node that cannot be reached fires at once.
+void answer_unreachable(runtime::Kernel& kernel, Pid to, Signal* s, Atom reason) {
+    std::unique_ptr<Signal> owned(s);
+    if (s->kind == SignalKind::Link)
+        kernel.send_signal(s->from, new Signal(SignalKind::LinkExit, to, reason));
+    else if (s->kind == SignalKind::Monitor)
+        kernel.send_signal(s->from, new Signal(SignalKind::Down, to, reason, s->ref));
+}
+
+void set_nodelay(int fd) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+}  // namespace
+
+// Signals and waiters for a node being connected to.
+struct Distribution::Pending {
+    std::vector<std::pair<Pid, Signal*>> signals;
+    std::vector<std::tuple<Pid, Atom, Term>> named;  // from, name, message
+    std::vector<std::shared_ptr<std::promise<bool>>> waiters;
+};
+
+Distribution::Distribution(runtime::Kernel& kernel, DistributionOptions options)
+    : kernel_(kernel), options_(std::move(options)) {}
+
+Distribution::~Distribution() { stop(); }
+
+// What we advertise: the handshake's default set, plus the newer control
+// messages connection.cpp speaks (SEND_SENDER, PAYLOAD_EXIT*), minus what we
+// do not speak yet: remote spawn (then a BEAM's rpc:call falls back to the
+// rex server) and fragments (then a BEAM sends big messages whole).
+std::uint64_t Distribution::our_flags() const {
+    std::uint64_t f = (DFLAGS_ADVERTISED | DFLAG_SEND_SENDER | DFLAG_EXIT_PAYLOAD) & ~(DFLAG_SPAWN | DFLAG_FRAGMENTS);
+    return options_.hidden ? f & ~DFLAG_PUBLISHED : f;
+}
+
+void Distribution::start() {
+    NodeName name = NodeName::make(options_.long_names ? NameMode::longnames : NameMode::shortnames, options_.name);
+    Cookie cookie = resolve_cookie(CookieOptions{options_.cookie, std::nullopt, "OTPP_COOKIE"});
+    cookie_ = cookie.value();
+    host_ = name.host;
+
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listen_fd_ < 0) throw SocketError("socket", errno);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    addr.sin_port = htons(options_.port);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 128) != 0) {
+        int e = errno;
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+        throw SocketError("cannot listen on port " + std::to_string(options_.port), e);
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+
+    ensure_epmd(epmd_port_from_env(), Deadline(std::chrono::seconds(5)));
+    epmd_ = std::make_unique<EpmdRegistration>(
+        EpmdRegistration::register_node(name.alive, port_, Deadline(std::chrono::seconds(5))));
+    self_ = NodeIncarnation{Atom(name.full()), epmd_->creation()};
+    nodes_.set_local(self_);
+
+    running_.store(true);
+    acceptor_ = std::thread([this] { accept_loop(); });
+    start_net_kernel();
+    kernel_.set_remote(this);
+    spdlog::info("distribution: node {} up (port {}, creation {}, cookie from {})", self_.name.name(), port_,
+                 self_.creation, cookie.describe());
+}
+
+void Distribution::stop() {
+    if (!running_.exchange(false)) return;
+    kernel_.set_remote(nullptr);
+    if (net_kernel_ != Pid{}) otpp::exit(net_kernel_, atoms::kill);
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    if (acceptor_.joinable()) acceptor_.join();
+    std::vector<std::shared_ptr<Connection>> all;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [n, c] : connections_) all.push_back(c);
+    }
+    for (auto& c : all) c->close("node stopping");
+    for (auto& c : all) c->join();
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return workers_ == 0; });
+    }
+    // Connections made by workers that finished meanwhile are closed too.
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [n, c] : connections_) all.push_back(c);
+    }
+    for (auto& c : all) c->close("node stopping");
+    for (auto& c : all) c->join();
+    reap();
+    {
+        std::lock_guard lock(mutex_);
+        connections_.clear();
+        graveyard_.clear();
+        for (auto& [n, p] : pending_)
+            for (auto& [to, s] : p->signals) delete s;
+        pending_.clear();
+    }
+    epmd_.reset();
+    spdlog::info("distribution: node {} down", self_.name.name());
+}
+
+Atom Distribution::node_of(std::uint32_t index) const {
+    auto n = nodes_.node(index);
+    return n ? n->name : atoms::nonode_at_nohost;
+}
+
+// ---------------------------------------------------------------- net_kernel
+
+// Every Erlang node has a registered net_kernel; net_adm:ping/1 asks it
+// {is_auth, Node} and expects `yes`. Other requests are not ours to answer.
+void Distribution::start_net_kernel() {
+    net_kernel_ = otpp::spawn([] {
+        for (;;) {
+            Term m = receive();
+            if (m.is_tuple(3) && m[0].is_atom(gen_call_atom) && m[1].is_tuple(2) && m[1][0].is_pid() &&
+                m[2].is_tuple(2) && m[2][0].is_atom(is_auth_atom)) {
+                // gen:reply/2: {Tag, Reply} to the caller, whatever the tag's form.
+                send(m[1][0].get<Pid>(), Term::tuple({m[1][1], yes_atom}));
+            }
+        }
+    }, SpawnOptions{.label = "net_kernel"});
+    kernel_.registry().register_name(net_kernel_atom, net_kernel_);
+}
+
+// ---------------------------------------------------------------- accepting
+
+void Distribution::accept_loop() {
+    while (running_.load()) {
+        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return;  // the listening socket was closed: stopping
+        }
+        set_nodelay(fd);
+        reap();
+        std::lock_guard lock(mutex_);
+        run_worker([this, fd] { accept_one(fd); });
+    }
+}
+
+void Distribution::accept_one(int fd) {
+    try {
+        LocalNode self{std::string(self_.name.name()), self_.creation};
+        HandshakeOptions options;
+        options.advertised = our_flags();
+        // Simultaneous connects: the rule of net_kernel decides which survives.
+        auto decide = [this](const std::string& peer, std::uint64_t) {
+            std::lock_guard lock(mutex_);
+            Atom p(peer);
+            if (auto it = connections_.find(p); it != connections_.end() && it->second->alive())
+                return HandshakeStatus::alive;
+            if (pending_.count(p)) return simultaneous_connect_status(self_.name.name(), peer);
+            return HandshakeStatus::ok;
+        };
+        HandshakeResult r = handshake_accept(fd, self, cookie_, Deadline(options_.connect_timeout), options, decide);
+        install(fd, PeerNode{NodeIncarnation{Atom(r.peer_name), r.peer_creation}, 0, r.flags});
+    } catch (const std::exception& e) {
+        spdlog::warn("distribution: refused a connection: {}", e.what());
+        ::close(fd);
+    }
+}
+
+// ---------------------------------------------------------------- connecting
+
+void Distribution::start_connect(Atom node) {
+    auto& p = pending_[node];
+    if (p) return;  // already under way
+    p = std::make_unique<Pending>();
+    run_worker([this, node] { connect_worker(node); });
+}
+
+void Distribution::connect_worker(Atom node) {
+    try {
+        if (host_of(node).empty()) throw std::runtime_error("not a node name (name@host)");
+        LocalNode self{std::string(self_.name.name()), self_.creation};
+        HandshakeOptions options;
+        options.advertised = our_flags();
+        options.timeout = options_.connect_timeout;
+        NodeConnection c = connect_node(self, node.name(), cookie_, options);
+        install(c.socket.release(), PeerNode{NodeIncarnation{Atom(c.peer.peer_name), c.peer.peer_creation}, 0,
+                                             c.peer.flags});
+    } catch (const std::exception& e) {
+        connect_failed(node, e.what());
+    }
+}
+
+void Distribution::install(int fd, PeerNode peer) {
+    peer.index = nodes_.index_of(peer.node);
+    auto conn = std::make_shared<Connection>(
+        kernel_, nodes_, fd, peer, options_.net_ticktime,
+        [this](Connection& c, const std::string& why) { connection_down(c, why); });
+    std::unique_ptr<Pending> pending;
+    {
+        std::lock_guard lock(mutex_);
+        if (!running_.load()) return;  // conn's destructor closes fd
+        connections_[peer.node.name] = conn;
+        if (auto it = pending_.find(peer.node.name); it != pending_.end()) {
+            pending = std::move(it->second);
+            pending_.erase(it);
+        }
+        conn->start();
+    }
+    spdlog::info("distribution: connected to {} (creation {})", peer.node.name.name(), peer.node.creation);
+    if (pending) {
+        for (auto& [to, s] : pending->signals) route(to, s);
+        for (auto& [from, name, message] : pending->named) conn->send_named(from, name, std::move(message));
+        for (auto& w : pending->waiters) w->set_value(true);
+    }
+    // monitor_nodes reports visible nodes only (as Erlang's default).
+    if (peer.flags & DFLAG_PUBLISHED) notify_node(peer.node.name, true);
+}
+
+void Distribution::connect_failed(Atom node, const std::string& why) {
+    std::unique_ptr<Pending> pending;
+    std::vector<Pid> monitors;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = pending_.find(node); it != pending_.end()) {
+            pending = std::move(it->second);
+            pending_.erase(it);
+        }
+        auto [b, e] = node_monitors_.equal_range(node);
+        for (auto it = b; it != e; ++it) monitors.push_back(it->second);
+        node_monitors_.erase(node);
+    }
+    spdlog::warn("distribution: cannot connect to {}: {}", node.name(), why);
+    if (pending) {
+        for (auto& [to, s] : pending->signals) answer_unreachable(kernel_, to, s, atoms::noconnection);
+        for (auto& w : pending->waiters) w->set_value(false);
+    }
+    for (Pid p : monitors) kernel_.send_signal(p, new Signal(SignalKind::Message, Pid{}, Term::tuple({nodedown_atom, node})));
+}
+
+void Distribution::connection_down(Connection& c, const std::string& why) {
+    Atom node = c.peer().node.name;
+    bool current = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = connections_.find(node); it != connections_.end() && it->second.get() == &c) {
+            graveyard_.push_back(it->second);
+            connections_.erase(it);
+            current = true;
+        }
+    }
+    if (!current) return;
+    spdlog::info("distribution: lost {}: {}", node.name(), why);
+    notify_node(node, false);
+}
+
+void Distribution::notify_node(Atom node, bool up) {
+    std::vector<Pid> to;
+    {
+        std::lock_guard lock(mutex_);
+        to.assign(node_watchers_.begin(), node_watchers_.end());
+        if (!up) {
+            auto [b, e] = node_monitors_.equal_range(node);
+            for (auto it = b; it != e; ++it) to.push_back(it->second);
+            node_monitors_.erase(node);
+        }
+    }
+    Term message = Term::tuple({up ? nodeup_atom : nodedown_atom, node});
+    for (Pid p : to) kernel_.send_signal(p, new Signal(SignalKind::Message, Pid{}, message));
+}
+
+void Distribution::reap() {
+    // Connections that went down, once their threads are done. Never under
+    // mutex_: a connection's thread may be waiting for it on its way out.
+    std::vector<std::shared_ptr<Connection>> dead;
+    {
+        std::lock_guard lock(mutex_);
+        dead.swap(graveyard_);
+    }
+    for (auto& c : dead) c->join();
+}
+
+// Connects and handshakes run on threads of their own (each bounded by
+// connect_timeout); stop() waits for the last one. Called under mutex_.
+void Distribution::run_worker(std::function<void()> work) {
+    ++workers_;
+    std::thread([this, work = std::move(work)] {
+        work();
+        std::lock_guard lock(mutex_);
+        --workers_;
+        changed_.notify_all();
+    }).detach();
+}
+
+std::shared_ptr<Connection> Distribution::connection(Atom node) const {
+    std::lock_guard lock(mutex_);
+    auto it = connections_.find(node);
+    return it != connections_.end() && it->second->alive() ? it->second : nullptr;
+}
+
+// ---------------------------------------------------------------- Remote
+
+void Distribution::route(Pid to, Signal* s) noexcept {
+    try {
+        auto node = nodes_.node(to.node);
+        if (!node || !running_.load()) return answer_unreachable(kernel_, to, s, atoms::noproc);
+        std::shared_ptr<Connection> conn;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = connections_.find(node->name);
+            if (it != connections_.end() && it->second->alive()) {
+                conn = it->second;
+            } else {
+                start_connect(node->name);
+                pending_[node->name]->signals.emplace_back(to, s);
+                return;
+            }
+        }
+        // A pid of an earlier incarnation names nobody now; creation 0 is a
+        // name's stand-in (name_stand_in), for whichever incarnation is up.
+        if (conn->peer().index != to.node && node->creation != 0)
+            return answer_unreachable(kernel_, to, s, atoms::noproc);
+        conn->route(to, s);
+    } catch (const std::exception& e) {
+        spdlog::warn("distribution: cannot route to {}: {}", Term(to).to_string(), e.what());
+        answer_unreachable(kernel_, to, s, atoms::noconnection);
+    }
+}
+
+void Distribution::send_named(Pid from, Atom name, Atom node, Term message) noexcept {
+    try {
+        if (!running_.load()) return;
+        std::shared_ptr<Connection> conn;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = connections_.find(node);
+            if (it != connections_.end() && it->second->alive()) {
+                conn = it->second;
+            } else {
+                start_connect(node);
+                pending_[node]->named.emplace_back(from, name, std::move(message));
+                return;
+            }
+        }
+        conn->send_named(from, name, std::move(message));
+    } catch (const std::exception& e) {
+        spdlog::warn("distribution: cannot send to {{{}, {}}}: {}", name.name(), node.name(), e.what());
+    }
+}
+
+Pid Distribution::name_stand_in(Atom node) {
+    // Real incarnations have a non-zero creation (EPMD's or random).
+    return Pid{nodes_.index_of(NodeIncarnation{node, 0}), 0, 0};
+}
+
+bool Distribution::connect(Atom node) {
+    if (node == self_.name) return true;
+    if (!running_.load() || host_of(node).empty()) return false;
+    auto waiter = std::make_shared<std::promise<bool>>();
+    auto result = waiter->get_future();
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = connections_.find(node); it != connections_.end() && it->second->alive()) return true;
+        start_connect(node);
+        pending_[node]->waiters.push_back(waiter);
+    }
+    // Waiting holds this thread (a scheduler's, if called from a process),
+    // at most connect_timeout: the connect worker always answers by then.
+    return result.get();
+}
+
+bool Distribution::disconnect(Atom node) {
+    auto conn = connection(node);
+    if (!conn) return false;
+    conn->close("disconnect_node");
+    return true;
+}
+
+std::vector<Atom> Distribution::nodes() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Atom> out;
+    for (auto& [n, c] : connections_)
+        if (c->alive() && (c->peer().flags & DFLAG_PUBLISHED)) out.push_back(n);
+    return out;
+}
+
+void Distribution::monitor_nodes(Pid who, bool on) {
+    std::lock_guard lock(mutex_);
+    if (on) node_watchers_.insert(who);
+    else node_watchers_.erase(who);
+}
+
+void Distribution::monitor_node(Pid who, Atom node, bool on) {
+    std::lock_guard lock(mutex_);
+    if (!on) {
+        auto [b, e] = node_monitors_.equal_range(node);
+        for (auto it = b; it != e; ++it)
+            if (it->second == who) {
+                node_monitors_.erase(it);
+                break;
+            }
+        return;
+    }
+    node_monitors_.emplace(node, who);
+    if (auto it = connections_.find(node); it != connections_.end() && it->second->alive()) return;
+    // Erlang tries to connect; nodedown at once if that fails.
+    start_connect(node);
+}
+
+}  // namespace otpp::dist

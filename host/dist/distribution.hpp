@@ -1,0 +1,119 @@
+// This host as a node of an Erlang cluster: its name, its EPMD registration,
+// the listening socket, the connection to every other node, and the
+// processes every Erlang node has (net_kernel answers net_adm:ping).
+//
+// The runtime reaches it through runtime::Remote (set on the kernel while
+// the node is up): sends, links, monitors and exits to another node's pids
+// come here and leave through that node's Connection, which is made on the
+// first signal for it (Erlang's transparent connect).
+//
+// Thread safety: every member may be called from any thread. start() and
+// stop() block (network and threads); Remote's members never block, except
+// connect(), which waits for the connection or its failure.
+#pragma once
+
+#include "connection.hpp"
+#include "node_table.hpp"
+
+#include "../runtime/remote.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace otpp::runtime {
+class Kernel;
+}
+
+namespace otpp::dist {
+
+class EpmdRegistration;
+
+struct DistributionOptions {
+    std::string name;         // "foo" or "foo@host" (--sname / --name)
+    bool long_names = false;  // --name: fully qualified host names
+    std::optional<std::string> cookie;  // else $OTPP_COOKIE, else ~/.erlang.cookie
+    std::chrono::milliseconds net_ticktime{60'000};
+    std::chrono::milliseconds connect_timeout{7'000};  // EPMD lookup + TCP + handshake
+    bool hidden = false;      // connect hidden (not in the peers' nodes())
+    std::uint16_t port = 0;   // listening port; 0: any free port
+};
+
+class Distribution final : public runtime::Remote {
+public:
+    Distribution(runtime::Kernel& kernel, DistributionOptions options);
+    ~Distribution() override;
+    Distribution(const Distribution&) = delete;
+    Distribution& operator=(const Distribution&) = delete;
+
+    // Names the node, listens, registers with EPMD (starting epmd if none
+    // runs), starts net_kernel, and hooks into the kernel. Throws with a
+    // clear message if any of it fails (name taken, no cookie, ...).
+    void start();
+    // Disconnects every node, unregisters, stops net_kernel. Idempotent.
+    void stop();
+
+    NodeTable& node_table() noexcept { return nodes_; }
+    std::uint16_t port() const noexcept { return port_; }
+
+    // runtime::Remote
+    Atom node_name() const override { return self_.name; }
+    Atom node_of(std::uint32_t node_index) const override;
+    void route(Pid to, runtime::Signal* s) noexcept override;
+    void send_named(Pid from, Atom name, Atom node, Term message) noexcept override;
+    bool connect(Atom node) override;
+    bool disconnect(Atom node) override;
+    std::vector<Atom> nodes() const override;
+    void monitor_nodes(Pid who, bool on) override;
+    void monitor_node(Pid who, Atom node, bool on) override;
+    Pid name_stand_in(Atom node) override;
+
+private:
+    struct Pending;
+    void accept_loop();
+    void accept_one(int fd);
+    void start_connect(Atom node);  // under mutex_
+    void connect_worker(Atom node);
+    void install(int fd, PeerNode peer);
+    void connect_failed(Atom node, const std::string& why);
+    void connection_down(Connection& c, const std::string& why);
+    std::shared_ptr<Connection> connection(Atom node) const;
+    void notify_node(Atom node, bool up);
+    void reap();
+    void run_worker(std::function<void()> work);  // under mutex_
+    std::uint64_t our_flags() const;
+    void start_net_kernel();
+
+    runtime::Kernel& kernel_;
+    DistributionOptions options_;
+    NodeTable nodes_;
+    NodeIncarnation self_{atoms::nonode_at_nohost, 0};
+    std::string host_;        // the host part of our name
+    std::string cookie_;
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::unique_ptr<EpmdRegistration> epmd_;
+    std::atomic<bool> running_{false};
+
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::map<Atom, std::shared_ptr<Connection>> connections_;
+    std::map<Atom, std::unique_ptr<Pending>> pending_;   // connecting
+    std::vector<std::shared_ptr<Connection>> graveyard_;  // down, to join
+    std::set<Pid> node_watchers_;                           // monitor_nodes(true)
+    std::multimap<Atom, Pid> node_monitors_;                // monitor_node(Node, true)
+    int workers_ = 0;                                       // connects, accepts running (mutex_)
+    std::thread acceptor_;
+    Pid net_kernel_;
+};
+
+}  // namespace otpp::dist

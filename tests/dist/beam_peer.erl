@@ -1,0 +1,120 @@
+%% The BEAM side of the distribution interop tests (test_beam_interop.cpp).
+%% Started as: erl -sname X -setcookie C -noshell -pa DIR -s beam_peer main Host Scenario
+%% Every result is printed as "RESULT <key> <term>" on its own line, then
+%% "DONE"; the C++ test reads and checks them.
+-module(beam_peer).
+-behaviour(gen_server).
+-export([main/1, init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+main([Host, Scenario]) ->
+    try run(Scenario, Host)
+    catch C:R:S -> result(crashed, {C, R, S})
+    end,
+    io:format("DONE~n"),
+    timer:sleep(100),
+    halt().
+
+result(Key, Term) -> io:format("RESULT ~p ~w~n", [Key, Term]).
+
+%% The host serves: echo (a process: {From, Msg} -> From ! {echo, Msg};
+%% {From, whoami} -> From ! {pid, Self}; {From, {die, R}} -> exit(R)),
+%% and a gen_server registered as calc ({add, A, B} -> A + B; X -> X).
+run(host_serves, Host) ->
+    result(ping, net_adm:ping(Host)),
+    result(visible, lists:member(Host, nodes())),
+    {echo, Host} ! {self(), hello},
+    result(echo, receive {echo, M} -> M after 5000 -> timeout end),
+    {echo, Host} ! {self(), whoami},
+    Echo = receive {pid, P} -> P after 5000 -> timeout end,
+    result(echo_node, node(Echo)),
+    Echo ! {self(), [1, 2, 3]},
+    result(echo_by_pid, receive {echo, M2} -> M2 after 5000 -> timeout end),
+    result(call, gen_server:call({calc, Host}, {add, 40, 2})),
+    Big = {lists:seq(1, 300), <<"bin">>, 3.5, #{a => 1}, make_ref(), self()},
+    result(call_roundtrip, gen_server:call({calc, Host}, Big) =:= Big),
+    CalcPid = gen_server:call({calc, Host}, self_pid),
+    result(call_by_pid, gen_server:call(CalcPid, {add, 1, 1})),
+    gen_server:cast({calc, Host}, {store, casted}),
+    result(cast, gen_server:call({calc, Host}, stored)),
+    result(call_missing, catch gen_server:call({nobody, Host}, x, 2000)),
+    Mref = erlang:monitor(process, Echo),
+    process_flag(trap_exit, true),
+    link(Echo),
+    Echo ! {self(), {die, boom}},
+    result(down, receive {'DOWN', Mref, process, Echo, R1} -> R1 after 5000 -> timeout end),
+    result(exit, receive {'EXIT', Echo, R2} -> R2 after 5000 -> timeout end),
+    result(monitor_dead, begin M3 = erlang:monitor(process, Echo),
+                               receive {'DOWN', M3, process, _, R3} -> R3 after 5000 -> timeout end end),
+    ok;
+
+run(ping_only, Host) ->
+    result(ping, net_adm:ping(Host));
+
+%% The BEAM serves: a gen_server registered as beam_server; the host calls.
+%% Prints READY, then waits for {halt} or 60 s.
+run(beam_serves, _Host) ->
+    {ok, _} = gen_server:start({local, beam_server}, ?MODULE, [], []),
+    register(beam_main, self()),
+    io:format("READY~n"),
+    receive
+        {halt, From} -> From ! halting, ok
+    after 60000 -> ok
+    end;
+
+%% Sends random terms to the host's echo and checks they come back =:=.
+run(echo_property, Host) ->
+    rand:seed(exsss, {1, 2, 3}),
+    Terms = [random_term(4) || _ <- lists:seq(1, 300)],
+    Bad = [T || T <- Terms,
+                begin {echo, Host} ! {self(), T},
+                      receive {echo, Back} -> Back =/= T after 5000 -> true end end],
+    result(echo_checked, length(Terms)),
+    result(echo_mismatches, Bad);
+
+%% Large messages: a 64 MiB binary to the host's echo while small messages
+%% keep flowing; result: the small ones' worst latency and the big one's fate.
+run(large_message, Host) ->
+    {echo, Host} ! {self(), warmup},
+    receive {echo, warmup} -> ok end,
+    Big = binary:copy(<<"0123456789abcdef">>, 4 * 1024 * 1024),
+    Self = self(),
+    spawn(fun() -> {echo, Host} ! {Self, {big, Big}} end),
+    Worst = small_loop(Host, 200, 0),
+    result(big_back, receive {echo, {big, B}} -> byte_size(B) after 30000 -> timeout end),
+    result(small_worst_ms, Worst div 1000).
+
+small_loop(_, 0, Worst) -> Worst;
+small_loop(Host, N, Worst) ->
+    T0 = erlang:monotonic_time(microsecond),
+    {echo, Host} ! {self(), {small, N}},
+    receive {echo, {small, N}} -> ok after 30000 -> ok end,
+    small_loop(Host, N - 1, max(Worst, erlang:monotonic_time(microsecond) - T0)).
+
+random_term(0) -> rand:uniform(1000);
+random_term(D) ->
+    case rand:uniform(12) of
+        1 -> rand:uniform(1 bsl 60) - (1 bsl 59);
+        2 -> rand:uniform() * 1.0e10;
+        3 -> list_to_atom("a" ++ integer_to_list(rand:uniform(50)));
+        4 -> list_to_binary([rand:uniform(255) || _ <- lists:seq(1, rand:uniform(20))]);
+        5 -> list_to_tuple([random_term(D - 1) || _ <- lists:seq(1, rand:uniform(4))]);
+        6 -> [random_term(D - 1) || _ <- lists:seq(1, rand:uniform(4))];
+        7 -> maps:from_list([{random_term(0), random_term(D - 1)} || _ <- lists:seq(1, rand:uniform(3))]);
+        8 -> make_ref();
+        9 -> self();
+        10 -> [];
+        11 -> "a string";
+        12 -> [random_term(D - 1) | random_term(0)]
+    end.
+
+%% beam_server
+init([]) -> {ok, #{}}.
+handle_call({add, A, B}, _From, S) -> {reply, A + B, S};
+handle_call(whoami, _From, S) -> {reply, self(), S};
+handle_call(spawn_sleeper, _From, S) -> {reply, spawn(fun() -> receive after infinity -> ok end end), S};
+handle_call({echo, X}, _From, S) -> {reply, X, S};
+handle_call({exit_with, R}, _From, S) -> {stop, R, ok, S};
+handle_call(X, _From, S) -> {reply, {unknown, X}, S}.
+handle_cast({send_to, Pid, Msg}, S) -> Pid ! Msg, {noreply, S};
+handle_cast(_, S) -> {noreply, S}.
+handle_info(_, S) -> {noreply, S}.

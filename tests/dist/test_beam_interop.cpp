@@ -1,0 +1,233 @@
+// Distribution against a real BEAM node (Debian's OTP 25) on loopback: the
+// host answers a BEAM node's sends, calls, casts, monitors and links, and
+// calls, monitors and links a BEAM node's processes itself; connection loss,
+// wrong cookies, and random terms echoed both ways. The BEAM side is
+// beam_peer.erl (compiled at build time); every erl is killed at the end of
+// its test, whatever happens.
+#include <catch2/catch.hpp>
+
+#include "dist_peer.hpp"
+
+#include <distribution.hpp>
+
+#include "../../host/runtime/kernel.hpp"
+
+#include <otpp/gen_server.hpp>
+#include <otpp/node.hpp>
+#include <otpp/process.hpp>
+#include <otpp/runtime.hpp>
+#include <otpp/scoped_process.hpp>
+
+#include <map>
+#include <sstream>
+
+using namespace otpp;
+using namespace otpp::dist;
+using namespace otpp::dist::test;
+
+namespace {
+
+const Atom echo_atom("echo"), pid_atom("pid"), whoami("whoami"), die("die"), calc("calc"), add("add");
+
+// A GenServer on the host for the BEAM to call: {add, A, B} -> A + B;
+// self_pid -> its pid; {store, X} (cast) then stored -> X; anything else comes back.
+struct Calc {
+    struct State {
+        Term stored;
+        OTPP_TERM_FIELDS(stored)
+    };
+    static gen_server::Init<State> init(const Term&) { return State{}; }
+    static gen_server::CallReply handle_call(const Term& r, const gen_server::From&, State& s) {
+        if (r.is_tuple(3) && r[0].is_atom(add)) return gen_server::reply(r[1].get<int64_t>() + r[2].get<int64_t>());
+        if (r.is_atom(Atom("self_pid"))) return gen_server::reply(self());
+        if (r.is_atom(Atom("stored"))) return gen_server::reply(s.stored);
+        return gen_server::reply(r);
+    }
+    static void handle_cast(const Term& m, State& s) {
+        if (m.is_tuple(2) && m[0].is_atom(Atom("store"))) s.stored = m[1];
+    }
+};
+constexpr ModuleDescriptor calc_module = gen_server::module<Calc>("interop_calc", "1.0.0");
+
+// {From, Msg} -> From ! {echo, Msg}; {From, whoami} -> From ! {pid, Self};
+// {From, {die, R}} -> exits with R.
+void echo_loop() {
+    for (;;) {
+        Term m = receive();
+        if (!m.is_tuple(2) || !m[0].is_pid()) continue;
+        Pid from = m[0].get<Pid>();
+        if (m[1].is_atom(whoami)) send(from, Term::tuple({pid_atom, self()}));
+        else if (m[1].is_tuple(2) && m[1][0].is_atom(die)) exit(m[1][1]);
+        else send(from, Term::tuple({echo_atom, m[1]}));
+    }
+}
+
+std::string random_cookie() { return "C" + std::to_string(::getpid()) + "X" + std::to_string(std::rand()); }
+
+// A host node: a runtime, distribution under a unique name, and the echo
+// process and calc server the BEAM scripts talk to.
+struct HostNode {
+    std::string cookie = random_cookie();
+    Runtime runtime{RuntimeOptions{.schedulers = 2}};
+    std::unique_ptr<Distribution> dist;
+    std::string name;
+
+    explicit HostNode(std::string_view tag) {
+        DistributionOptions o;
+        o.name = unique_alive(tag);
+        o.cookie = cookie;
+        o.net_ticktime = std::chrono::seconds(4);
+        dist = std::make_unique<Distribution>(runtime.kernel(), o);
+        dist->start();
+        name = std::string(dist->node_name().name());
+        register_name(echo_atom, spawn(echo_loop));
+        ScopedProcess starter;
+        auto r = gen_server::start(calc_module, Term(), {.name = calc});
+        REQUIRE(r.ok());
+    }
+    ~HostNode() { dist->stop(); }
+};
+
+std::string beam_peer_dir() { return OTPP_BEAM_PEER_DIR; }
+
+// erl running beam_peer:main([Host, Scenario]).
+std::vector<std::string> peer_args(const std::string& alive, const std::string& cookie, const std::string& host,
+                                   const std::string& scenario) {
+    return {"-sname", alive, "-setcookie", cookie, "-noshell", "-pa", beam_peer_dir(),
+            "-s", "beam_peer", "main", host, scenario};
+}
+
+// "RESULT key term" lines.
+std::map<std::string, std::string> results(const std::string& output) {
+    std::map<std::string, std::string> out;
+    std::istringstream in(output);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.starts_with("RESULT ")) continue;
+        auto sp = line.find(' ', 7);
+        out[line.substr(7, sp - 7)] = sp == std::string::npos ? "" : line.substr(sp + 1);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a BEAM node pings, sends to, calls, casts, monitors and links the host's processes", "[dist][beam]") {
+    HostNode host("hsrv");
+    ErlNode erl(peer_args(unique_alive("beam"), host.cookie, host.name, "host_serves"));
+    std::string out = erl.wait_exit(Deadline(60s));
+    INFO(out);
+    auto r = results(out);
+    CHECK(r["ping"] == "pong");
+    CHECK(r["visible"] == "true");
+    CHECK(r["echo"] == "hello");
+    CHECK(r["echo_node"] == host.name);
+    CHECK(r["echo_by_pid"] == "[1,2,3]");
+    CHECK(r["call"] == "42");
+    CHECK(r["call_roundtrip"] == "true");
+    CHECK(r["call_by_pid"] == "2");
+    CHECK(r["cast"] == "casted");
+    CHECK(r["call_missing"].starts_with("{'EXIT',{noproc,{gen_server,call,[{nobody,"));
+    CHECK(r["down"] == "boom");
+    CHECK(r["exit"] == "boom");
+    CHECK(r["monitor_dead"] == "noproc");
+    CHECK(r.count("crashed") == 0);
+}
+
+TEST_CASE("the host calls, monitors and links a BEAM node's processes, and sees it go", "[dist][beam]") {
+    HostNode host("hcli");
+    std::string beam_alive = unique_alive("beam");
+    ErlNode erl(peer_args(beam_alive, host.cookie, host.name, "beam_serves"));
+    erl.read_until("READY", Deadline(30s));
+    Atom beam(beam_alive + "@" + short_host());
+
+    ScopedProcess me;
+    trap_exit(true);
+    monitor_nodes(true);
+    REQUIRE(connect_node(beam));
+    CHECK(receive(std::chrono::seconds(5)) == Term(Term::tuple({Atom("nodeup"), beam})));
+    auto found = std::find(nodes().begin(), nodes().end(), beam);
+    CHECK(nodes().size() == 1);
+    CHECK(found != nodes().end());
+
+    gen_server::NameOnNode server{Atom("beam_server"), beam};
+    CHECK(gen_server::call(server, Term::tuple({add, 2, 3})) == Term(5));
+    Term big = Term::tuple({Term::binary(std::string(100000, 'x')), Term::list({1, 2, 3}), make_ref(), self(), 2.5,
+                            Term::map({{Atom("k"), Term::list({})}})});
+    CHECK(gen_server::call(server, Term::tuple({echo_atom, big})) == big);
+    Pid server_pid = gen_server::call(server, whoami).get<Pid>();
+    CHECK(node(server_pid) == beam);
+    CHECK(gen_server::call(server_pid, Term::tuple({add, 1, 1})) == Term(2));
+    gen_server::cast(server, Term::tuple({Atom("send_to"), self(), Atom("casted")}));
+    auto casted = [](const Term& m) { return m == Term(Atom("casted")); };
+    CHECK(receive(casted, std::chrono::seconds(5)).has_value());
+
+    // A name nobody holds there: noproc at once (a monitor by name).
+    auto missing = gen_server::try_call(gen_server::NameOnNode{Atom("nobody"), beam}, Atom("x"), std::chrono::seconds(5));
+    CHECK_FALSE(missing.ok);
+    CHECK(missing.value == Term(atoms::noproc));
+
+    // Processes to link and monitor: one we shoot with exit/2, one that is
+    // still alive when its node goes.
+    Pid victim = gen_server::call(server, Atom("spawn_sleeper")).get<Pid>();
+    Pid sleeper = gen_server::call(server, Atom("spawn_sleeper")).get<Pid>();
+    Ref vref = monitor(victim);
+    exit(victim, Atom("shot"));
+    auto shot = receive(match::tuple(atoms::DOWN, vref, match::_, match::_, match::_), std::chrono::seconds(5));
+    REQUIRE(shot);
+    CHECK((*shot)[4] == Term(Atom("shot")));
+    link(sleeper);
+    Ref sref = monitor(sleeper);
+
+    // A BEAM process that stops: our monitor says why.
+    Ref mref = monitor(server_pid);
+    CHECK(gen_server::call(server_pid, Term::tuple({Atom("exit_with"), Atom("bye")})) == Term(atoms::ok));
+    auto down = receive(match::tuple(atoms::DOWN, mref, match::_, match::_, match::_), std::chrono::seconds(5));
+    REQUIRE(down);
+    CHECK((*down)[3] == Term(server_pid));
+    CHECK((*down)[4] == Term(Atom("bye")));
+
+    // The BEAM node halts: the link and the monitor fire with noconnection,
+    // monitor_nodes says nodedown.
+    send(Atom("beam_main"), beam, Term::tuple({Atom("halt"), self()}));
+    CHECK(receive([](const Term& m) { return m == Term(Atom("halting")); }, std::chrono::seconds(5)).has_value());
+    bool exit_seen = false, down_seen = false, nodedown_seen = false;
+    for (int i = 0; i < 3; ++i) {
+        auto m = receive(std::chrono::seconds(15));
+        REQUIRE(m);
+        if (*m == Term::tuple({atoms::EXIT, sleeper, atoms::noconnection})) exit_seen = true;
+        else if (*m == Term::tuple({atoms::DOWN, sref, atoms::process, sleeper, atoms::noconnection})) down_seen = true;
+        else if (*m == Term::tuple({Atom("nodedown"), beam})) nodedown_seen = true;
+        else FAIL("unexpected " << m->to_string());
+    }
+    CHECK(exit_seen);
+    CHECK(down_seen);
+    CHECK(nodedown_seen);
+    CHECK(nodes().empty());
+    erl.wait_exit(Deadline(10s));
+}
+
+TEST_CASE("a wrong cookie is refused both ways", "[dist][beam]") {
+    HostNode host("hcookie");
+    std::string beam_alive = unique_alive("beam");
+    ErlNode erl(peer_args(beam_alive, "not-" + host.cookie, host.name, "ping_only"));
+    std::string out = erl.wait_exit(Deadline(30s));
+    INFO(out);
+    CHECK(results(out)["ping"] == "pang");
+
+    ErlNode server(peer_args(beam_alive + "s", "not-" + host.cookie, host.name, "beam_serves"));
+    server.read_until("READY", Deadline(30s));
+    ScopedProcess me;
+    CHECK_FALSE(connect_node(Atom(beam_alive + "s@" + short_host())));
+    CHECK(nodes().empty());
+}
+
+TEST_CASE("random terms sent by a BEAM node come back =:=", "[dist][beam]") {
+    HostNode host("hecho");
+    ErlNode erl(peer_args(unique_alive("beam"), host.cookie, host.name, "echo_property"));
+    std::string out = erl.wait_exit(Deadline(60s));
+    INFO(out);
+    auto r = results(out);
+    CHECK(r["echo_checked"] == "300");
+    CHECK(r["echo_mismatches"] == "[]");
+}
