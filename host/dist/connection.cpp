@@ -31,42 +31,19 @@ int64_t now_ms() {
         .count();
 }
 
-bool read_exact(int fd, char* p, std::size_t n) {
-    while (n > 0) {
-        ssize_t r = ::read(fd, p, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= static_cast<std::size_t>(r);
-    }
-    return true;
-}
-
-bool write_all(int fd, const char* p, std::size_t n) {
-    while (n > 0) {
-        ssize_t r = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= static_cast<std::size_t>(r);
-    }
-    return true;
-}
-
 Term op(Op o) { return Term(static_cast<int64_t>(o)); }
 
 }  // namespace
 
-Connection::Connection(runtime::Kernel& kernel, NodeTable& nodes, int fd, PeerNode peer,
+Connection::Connection(runtime::Kernel& kernel, NodeTable& nodes, std::unique_ptr<Transport> stream, PeerNode peer,
                        std::chrono::milliseconds net_ticktime, OnDown on_down)
-    : kernel_(kernel), nodes_(nodes), fd_(fd), peer_(peer), ticktime_(net_ticktime), on_down_(std::move(on_down)) {
+    : kernel_(kernel), nodes_(nodes), stream_(std::move(stream)), peer_(peer), ticktime_(net_ticktime), on_down_(std::move(on_down)) {
     last_in_ms_.store(now_ms());
 }
 
 Connection::~Connection() {
     close("connection destroyed");
     join();
-    ::close(fd_);
 }
 
 void Connection::start() {
@@ -81,7 +58,7 @@ void Connection::close(const std::string& why) {
         closing_ = true;
     }
     out_cv_.notify_all();
-    ::shutdown(fd_, SHUT_RDWR);  // wakes the reader
+    stream_->shutdown();  // wakes the reader
     (void)why;
 }
 
@@ -233,8 +210,8 @@ void Connection::writer_loop() {
             batch.append(packet);
         }
         taken.clear();
-        if (!write_all(fd_, batch.data(), batch.size())) {
-            went_down(std::string("write failed: ") + std::strerror(errno));
+        if (!stream_->write_all(batch.data(), batch.size())) {
+            went_down(std::string("write failed: ") + stream_->last_error());
             return;
         }
     }
@@ -247,12 +224,12 @@ void Connection::reader_loop() {
     std::string packet;
     for (;;) {
         unsigned char len[4];
-        if (!read_exact(fd_, reinterpret_cast<char*>(len), 4)) break;
+        if (!stream_->read_exact(reinterpret_cast<char*>(len), 4)) break;
         last_in_ms_.store(now_ms(), std::memory_order_relaxed);
         uint32_t n = uint32_t(len[0]) << 24 | uint32_t(len[1]) << 16 | uint32_t(len[2]) << 8 | len[3];
         if (n == 0) continue;  // a tick
         packet.resize(n);
-        if (!read_exact(fd_, packet.data(), n)) break;
+        if (!stream_->read_exact(packet.data(), n)) break;
         last_in_ms_.store(now_ms(), std::memory_order_relaxed);
         try {
             ControlMessage m = parse_packet(packet, nodes_);
@@ -263,7 +240,7 @@ void Connection::reader_loop() {
             spdlog::warn("distribution: dropped a message from {}: {}", peer_.node.name.name(), e.what());
         }
     }
-    went_down("connection closed by peer");
+    went_down(std::string("connection closed: ") + stream_->last_error());
 }
 
 Pid Connection::local_pid(const Term& t) const {
@@ -437,7 +414,7 @@ void Connection::went_down(const std::string& why) noexcept {
             closing_ = true;
         }
         out_cv_.notify_all();
-        ::shutdown(fd_, SHUT_RDWR);
+        stream_->shutdown();
         std::set<std::pair<Pid, Pid>> links;
         std::unordered_map<Ref, Watch> monitors, monitored;
         {

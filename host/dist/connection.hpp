@@ -11,6 +11,7 @@
 
 #include "control_message.hpp"
 #include "node_table.hpp"
+#include "transport.hpp"
 
 #include "../runtime/signal.hpp"
 
@@ -45,7 +46,7 @@ public:
     // gone (after its links and monitors have fired).
     using OnDown = std::function<void(Connection&, const std::string& why)>;
 
-    Connection(runtime::Kernel& kernel, NodeTable& nodes, int fd, PeerNode peer,
+    Connection(runtime::Kernel& kernel, NodeTable& nodes, std::unique_ptr<Transport> stream, PeerNode peer,
                std::chrono::milliseconds net_ticktime, OnDown on_down);
     ~Connection();  // closes and joins
     Connection(const Connection&) = delete;
@@ -78,7 +79,7 @@ private:
 
     runtime::Kernel& kernel_;
     NodeTable& nodes_;
-    int fd_;
+    std::unique_ptr<Transport> stream_;
     PeerNode peer_;
     std::chrono::milliseconds ticktime_;
     OnDown on_down_;

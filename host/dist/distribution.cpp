@@ -242,12 +242,12 @@ void Distribution::connect_worker(Atom node) {
 void Distribution::install(int fd, PeerNode peer) {
     peer.index = nodes_.index_of(peer.node);
     auto conn = std::make_shared<Connection>(
-        kernel_, nodes_, fd, peer, options_.net_ticktime,
+        kernel_, nodes_, plain_transport(fd), peer, options_.net_ticktime,
         [this](Connection& c, const std::string& why) { connection_down(c, why); });
     std::unique_ptr<Pending> pending;
     {
         std::lock_guard lock(mutex_);
-        if (!running_.load()) return;  // conn's destructor closes fd
+        if (!running_.load()) return;  // conn's destructor closes the stream
         connections_[peer.node.name] = conn;
         if (auto it = pending_.find(peer.node.name); it != pending_.end()) {
             pending = std::move(it->second);
