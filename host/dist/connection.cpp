@@ -69,17 +69,32 @@ void Connection::join() {
 
 // ---------------------------------------------------------------- out
 
-void Connection::enqueue(std::string packet) {
+void Connection::enqueue(Pid sender, EncodedMessage message) {
+    // With the atom cache negotiated a BEAM takes only packets with a
+    // distribution header (we send it without references), and fragments.
+    const bool headers = peer_.flags & DFLAG_DIST_HDR_ATOM_CACHE;
+    const bool fragment = headers && (peer_.flags & DFLAG_FRAGMENTS) && message.body.size() > fragment_size;
+    Outgoing item;
+    if (!fragment) {
+        std::string packet = headers ? normal_header_packet(message) : pass_through_packet(message);
+        uint32_t n = static_cast<uint32_t>(packet.size());
+        item.packet.reserve(4 + packet.size());
+        for (int i = 3; i >= 0; --i) item.packet.push_back(static_cast<char>(n >> (8 * i)));
+        item.packet.append(packet);
+    }
     {
         std::lock_guard lock(out_mutex_);
         if (closing_) return;
-        out_.push_back(std::move(packet));
+        if (fragment) item.fragments.emplace(std::move(message), next_sequence_++);
+        auto& queue = streams_[sender];
+        if (queue.empty()) turn_.push_back(sender);
+        queue.push_back(std::move(item));
     }
     out_cv_.notify_one();
 }
 
-void Connection::send_control(const Term& control, const Term* payload) {
-    enqueue(make_packet(control, payload, nodes_));
+void Connection::send_control(Pid sender, const Term& control, const Term* payload) {
+    enqueue(sender, encode_message(control, payload, nodes_));
 }
 
 void Connection::route(Pid to, Signal* s) noexcept {
@@ -104,33 +119,33 @@ void Connection::route(Pid to, Signal* s) noexcept {
                 lock.unlock();
                 Term control = peer_.flags & send_sender_flag ? Term::tuple({op(Op::send_sender), from, to})
                                                               : Term::tuple({op(Op::send), empty_atom, to});
-                send_control(control, &message);
+                send_control(from, control, &message);
                 return;
             }
             case SignalKind::Link:
                 links_.insert({from, to});
                 lock.unlock();
-                send_control(Term::tuple({op(Op::link), from, to}), nullptr);
+                send_control(from, Term::tuple({op(Op::link), from, to}), nullptr);
                 return;
             case SignalKind::Unlink:
                 links_.erase({from, to});
                 lock.unlock();
                 if (peer_.flags & unlink_id_flag)
-                    send_control(Term::tuple({op(Op::unlink_id), static_cast<int64_t>(next_unlink_id_++), from, to}),
+                    send_control(from, Term::tuple({op(Op::unlink_id), static_cast<int64_t>(next_unlink_id_++), from, to}),
                                  nullptr);
                 else
-                    send_control(Term::tuple({op(Op::unlink), from, to}), nullptr);
+                    send_control(from, Term::tuple({op(Op::unlink), from, to}), nullptr);
                 return;
             case SignalKind::LinkExit:
                 links_.erase({from, to});
                 lock.unlock();
-                if (payload_exits) send_control(Term::tuple({op(Op::payload_exit), from, to}), &s->payload);
-                else send_control(Term::tuple({op(Op::exit), from, to, s->payload}), nullptr);
+                if (payload_exits) send_control(from, Term::tuple({op(Op::payload_exit), from, to}), &s->payload);
+                else send_control(from, Term::tuple({op(Op::exit), from, to, s->payload}), nullptr);
                 return;
             case SignalKind::Exit:
                 lock.unlock();
-                if (payload_exits) send_control(Term::tuple({op(Op::payload_exit2), from, to}), &s->payload);
-                else send_control(Term::tuple({op(Op::exit2), from, to, s->payload}), nullptr);
+                if (payload_exits) send_control(from, Term::tuple({op(Op::payload_exit2), from, to}), &s->payload);
+                else send_control(from, Term::tuple({op(Op::exit2), from, to, s->payload}), nullptr);
                 return;
             case SignalKind::Monitor: {
                 // By name (Process::monitor_name) when the payload is the name.
@@ -139,7 +154,7 @@ void Connection::route(Pid to, Signal* s) noexcept {
                 monitors_[s->ref] = Watch{from, to, name};
                 lock.unlock();
                 Term target = name ? Term(*name) : Term(to);
-                send_control(Term::tuple({op(Op::monitor_p), from, target, s->ref}), nullptr);
+                send_control(from, Term::tuple({op(Op::monitor_p), from, target, s->ref}), nullptr);
                 return;
             }
             case SignalKind::Demonitor: {
@@ -149,7 +164,7 @@ void Connection::route(Pid to, Signal* s) noexcept {
                     monitors_.erase(it);
                 }
                 lock.unlock();
-                send_control(Term::tuple({op(Op::demonitor_p), from, target, s->ref}), nullptr);
+                send_control(from, Term::tuple({op(Op::demonitor_p), from, target, s->ref}), nullptr);
                 return;
             }
             case SignalKind::Down: {
@@ -161,8 +176,8 @@ void Connection::route(Pid to, Signal* s) noexcept {
                     monitored_.erase(it);
                 }
                 lock.unlock();
-                if (payload_exits) send_control(Term::tuple({op(Op::payload_monitor_p_exit), who, to, s->ref}), &s->payload);
-                else send_control(Term::tuple({op(Op::monitor_p_exit), who, to, s->ref, s->payload}), nullptr);
+                if (payload_exits) send_control(from, Term::tuple({op(Op::payload_monitor_p_exit), who, to, s->ref}), &s->payload);
+                else send_control(from, Term::tuple({op(Op::monitor_p_exit), who, to, s->ref, s->payload}), nullptr);
                 return;
             }
             case SignalKind::Timeout:
@@ -175,7 +190,7 @@ void Connection::route(Pid to, Signal* s) noexcept {
 
 void Connection::send_named(Pid from, Atom name, Term message) noexcept {
     try {
-        send_control(Term::tuple({op(Op::reg_send), from, empty_atom, name}), &message);
+        send_control(from, Term::tuple({op(Op::reg_send), from, empty_atom, name}), &message);
     } catch (const std::exception& e) {
         spdlog::warn("distribution: cannot send to {{{}, {}}}: {}", name.name(), peer_.node.name.name(), e.what());
     }
@@ -183,33 +198,39 @@ void Connection::send_named(Pid from, Atom name, Term message) noexcept {
 
 void Connection::writer_loop() {
     const auto tick_every = std::max(std::chrono::milliseconds(1), ticktime_ / 4);
+    // Up to this much per write: one sender's big message gives way to the
+    // others every fragment.
+    constexpr std::size_t batch_limit = 256 * 1024;
     std::string batch;
-    std::deque<std::string> taken;
     for (;;) {
+        batch.clear();
         {
             std::unique_lock lock(out_mutex_);
-            bool woke = out_cv_.wait_for(lock, tick_every, [&] { return closing_ || !out_.empty(); });
+            out_cv_.wait_for(lock, tick_every, [&] { return closing_ || !turn_.empty(); });
             if (closing_) break;
-            taken.swap(out_);
-            if (!woke) taken.clear();  // only a tick is due
+            while (!turn_.empty() && batch.size() < batch_limit) {
+                Pid sender = turn_.front();
+                turn_.pop_front();
+                auto it = streams_.find(sender);
+                Outgoing& head = it->second.front();
+                bool finished = true;
+                if (head.fragments) {
+                    head.fragments->next(batch);
+                    finished = head.fragments->done();
+                } else {
+                    batch.append(head.packet);
+                }
+                if (finished) it->second.pop_front();
+                if (it->second.empty()) streams_.erase(it);
+                else turn_.push_back(sender);
+            }
         }
         // net_ticktime: silence from the peer for that long means it is gone.
         if (now_ms() - last_in_ms_.load(std::memory_order_relaxed) > ticktime_.count()) {
             went_down("net_tick_timeout");
             return;
         }
-        batch.clear();
-        if (taken.empty()) {
-            batch.assign(4, '\0');  // a tick
-        }
-        for (auto& packet : taken) {
-            uint32_t n = static_cast<uint32_t>(packet.size());
-            char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
-                           static_cast<char>(n)};
-            batch.append(len, 4);
-            batch.append(packet);
-        }
-        taken.clear();
+        if (batch.empty()) batch.assign(4, '\0');  // idle for a tick interval: a tick
         if (!stream_->write_all(batch.data(), batch.size())) {
             went_down(std::string("write failed: ") + stream_->last_error());
             return;
@@ -222,6 +243,9 @@ void Connection::writer_loop() {
 
 void Connection::reader_loop() {
     std::string packet;
+    Reassembler reassembler;
+    AtomCache atom_cache;
+    std::vector<Atom> atom_refs;
     for (;;) {
         unsigned char len[4];
         if (!stream_->read_exact(reinterpret_cast<char*>(len), 4)) break;
@@ -232,6 +256,22 @@ void Connection::reader_loop() {
         if (!stream_->read_exact(packet.data(), n)) break;
         last_in_ms_.store(now_ms(), std::memory_order_relaxed);
         try {
+            std::optional<Reassembler::Whole> whole;
+            if (reassembler.take(packet, atom_cache, whole)) {
+                if (!whole) continue;  // more fragments to come
+                ControlMessage m = parse_body(whole->body, nodes_, whole->atom_refs);
+                handle(m);
+                continue;
+            }
+            if (packet.size() >= 2 && static_cast<unsigned char>(packet[0]) == 131 &&
+                static_cast<unsigned char>(packet[1]) == 68) {
+                std::string_view rest(packet);
+                rest.remove_prefix(2);
+                atom_cache.read_refs(rest, atom_refs);
+                ControlMessage m = parse_body(rest, nodes_, atom_refs);
+                handle(m);
+                continue;
+            }
             ControlMessage m = parse_packet(packet, nodes_);
             handle(m);
         } catch (const std::exception& e) {
@@ -297,7 +337,7 @@ void Connection::handle(ControlMessage& m) {
                 links_.erase({to, from});
             }
             // No such process: the linker gets {'EXIT', To, noproc}.
-            send_control(Term::tuple({op(Op::exit), to, from, atoms::noproc}), nullptr);
+            send_control(to, Term::tuple({op(Op::exit), to, from, atoms::noproc}), nullptr);
             return;
         }
         case Op::unlink:
@@ -310,7 +350,7 @@ void Connection::handle(ControlMessage& m) {
                 links_.erase({to, from});
             }
             deliver(to, new Signal(SignalKind::Unlink, from));
-            if (m.op == Op::unlink_id) send_control(Term::tuple({op(Op::unlink_id_ack), c[1], to, from}), nullptr);
+            if (m.op == Op::unlink_id) send_control(to, Term::tuple({op(Op::unlink_id_ack), c[1], to, from}), nullptr);
             return;
         }
         case Op::unlink_id_ack:
@@ -357,7 +397,8 @@ void Connection::handle(ControlMessage& m) {
                 std::lock_guard lock(state_mutex_);
                 monitored_.erase(ref);
             }
-            send_control(Term::tuple({op(Op::monitor_p_exit), c[2], from, ref, atoms::noproc}), nullptr);
+            send_control(target.value_or(Pid{}), Term::tuple({op(Op::monitor_p_exit), c[2], from, ref, atoms::noproc}),
+                         nullptr);
             return;
         }
         case Op::demonitor_p: {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "control_message.hpp"
+#include "fragments.hpp"
 #include "node_table.hpp"
 #include "transport.hpp"
 
@@ -65,14 +66,16 @@ public:
     void route(Pid to, runtime::Signal* s) noexcept;
     // {Name, PeerNode} ! Message.
     void send_named(Pid from, Atom name, Term message) noexcept;
-    // A packet that concerns no process (net_kernel's own traffic).
-    void send_control(const Term& control, const Term* payload);
+    // A control message (and payload) on behalf of local process `sender`:
+    // what one sender sends leaves in order; different senders' messages
+    // interleave, a big one fragment by fragment.
+    void send_control(Pid sender, const Term& control, const Term* payload);
 
 private:
     void reader_loop();
     void writer_loop();
     void handle(ControlMessage& m);
-    void enqueue(std::string packet);
+    void enqueue(Pid sender, EncodedMessage message);
     void deliver(Pid to, runtime::Signal* s);
     void went_down(const std::string& why) noexcept;
     Pid local_pid(const Term& t) const;
@@ -86,7 +89,14 @@ private:
 
     std::mutex out_mutex_;
     std::condition_variable out_cv_;
-    std::deque<std::string> out_;
+    // Per sender, what it has queued: whole packets or a message's fragments.
+    struct Outgoing {
+        std::string packet;                      // whole, with its 4-byte length
+        std::optional<FragmentWriter> fragments;  // or this
+    };
+    std::map<Pid, std::deque<Outgoing>> streams_;
+    std::deque<Pid> turn_;  // senders with something queued, round robin
+    std::uint64_t next_sequence_ = 1;
     bool closing_ = false;
     std::atomic<int64_t> last_in_ms_{0};  // steady clock, ms
 

@@ -40,31 +40,65 @@ bool has_payload(Op op) {
 }
 }  // namespace
 
-std::string make_packet(const Term& control, const Term* payload, const NodeTable& nodes) {
+EncodedMessage encode_message(const Term& control, const Term* payload, const NodeTable& nodes) {
+    EncodedMessage m;
+    encode(control, m.body, nodes);
+    m.control_size = m.body.size();
+    if (payload) encode(*payload, m.body, nodes);
+    return m;
+}
+
+std::string pass_through_packet(const EncodedMessage& m) {
     std::string out;
+    out.reserve(m.body.size() + 3);
     out.push_back(static_cast<char>(pass_through));
-    encode_with_version(control, out, nodes);
-    if (payload) encode_with_version(*payload, out, nodes);
+    out.push_back(static_cast<char>(etf_version));
+    out.append(m.body, 0, m.control_size);
+    if (m.body.size() > m.control_size) {
+        out.push_back(static_cast<char>(etf_version));
+        out.append(m.body, m.control_size);
+    }
     return out;
 }
 
-ControlMessage parse_packet(std::string_view packet, NodeTable& nodes) {
-    if (packet.empty()) throw std::runtime_error("empty distribution packet");
-    if (static_cast<unsigned char>(packet[0]) != pass_through)
-        throw std::runtime_error("distribution packet with header " + std::to_string(static_cast<unsigned char>(packet[0])) +
-                                 " (only pass-through packets are negotiated)");
-    packet.remove_prefix(1);
+namespace {
+// Control, then the payload if the operation has one; nothing after.
+ControlMessage parse_terms(std::string_view in, NodeTable& nodes, bool versioned, std::span<const Atom> refs = {}) {
+    auto next = [&] { return versioned ? decode_with_version(in, nodes) : decode(in, nodes, refs); };
     ControlMessage m;
-    m.control = decode_with_version(packet, nodes);
+    m.control = next();
     if (!m.control.is_tuple() || m.control.size() < 1 || !m.control[0].is_integer())
         throw std::runtime_error("malformed control message " + m.control.to_string(200));
     m.op = plain(static_cast<int>(m.control[0].get<int64_t>()));
     if (has_payload(m.op)) {
-        if (packet.empty()) throw std::runtime_error("control message " + m.control.to_string(200) + " lacks its payload");
-        m.payload = decode_with_version(packet, nodes);
+        if (in.empty()) throw std::runtime_error("control message " + m.control.to_string(200) + " lacks its payload");
+        m.payload = next();
     }
-    if (!packet.empty()) throw std::runtime_error("trailing bytes after control message " + m.control.to_string(200));
+    if (!in.empty()) throw std::runtime_error("trailing bytes after control message " + m.control.to_string(200));
     return m;
+}
+}  // namespace
+
+ControlMessage parse_packet(std::string_view packet, NodeTable& nodes) {
+    if (packet.empty()) throw std::runtime_error("empty distribution packet");
+    auto first = static_cast<unsigned char>(packet[0]);
+    if (first != pass_through)
+        throw std::runtime_error("distribution packet with an unknown header (" + std::to_string(first) + ")");
+    return parse_terms(packet.substr(1), nodes, true);
+}
+
+ControlMessage parse_body(std::string_view body, NodeTable& nodes, std::span<const Atom> atom_refs) {
+    return parse_terms(body, nodes, false, atom_refs);
+}
+
+std::string normal_header_packet(const EncodedMessage& m) {
+    std::string out;
+    out.reserve(m.body.size() + 3);
+    out.push_back(static_cast<char>(etf_version));
+    out.push_back(static_cast<char>(68));
+    out.push_back('\0');  // no atom cache references
+    out.append(m.body);
+    return out;
 }
 
 }  // namespace otpp::dist

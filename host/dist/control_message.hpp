@@ -12,6 +12,7 @@
 #include <otpp/term.hpp>
 
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,11 +60,27 @@ struct ControlMessage {
     std::optional<Term> payload;  // the message or exit reason, if any
 };
 
-// Builds a packet: 'p', control, then the payload if given.
-std::string make_packet(const Term& control, const Term* payload, const NodeTable& nodes);
+// A control message and its payload, encoded without version bytes (as
+// they follow a distribution header); control_size splits the two.
+struct EncodedMessage {
+    std::string body;
+    std::size_t control_size = 0;
+};
+EncodedMessage encode_message(const Term& control, const Term* payload, const NodeTable& nodes);
 
-// Parses a packet (without its 4-byte length). Throws std::runtime_error
-// (or the codec's DecodeError) with a clear message if it is malformed.
+// The whole message in one packet: 'p', 131 control, 131 payload.
+std::string pass_through_packet(const EncodedMessage& m);
+
+// Parses a pass-through packet (without its 4-byte length). Throws std::runtime_error (or the codec's DecodeError) with a
+// clear message if it is malformed.
 ControlMessage parse_packet(std::string_view packet, NodeTable& nodes);
+// Parses what follows a distribution header (terms without version bytes;
+// ATOM_CACHE_REF i is atom_refs[i]).
+ControlMessage parse_body(std::string_view body, NodeTable& nodes, std::span<const Atom> atom_refs);
+
+// The whole message after a normal distribution header without atom cache
+// references: 131, 68, 0, control, payload (for peers that negotiated
+// DFLAG_DIST_HDR_ATOM_CACHE, which then accept no pass-through packets).
+std::string normal_header_packet(const EncodedMessage& m);
 
 }  // namespace otpp::dist

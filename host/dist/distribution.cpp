@@ -70,11 +70,13 @@ Distribution::Distribution(runtime::Kernel& kernel, DistributionOptions options)
 Distribution::~Distribution() { stop(); }
 
 // What we advertise: the handshake's default set, plus the newer control
-// messages connection.cpp speaks (SEND_SENDER, PAYLOAD_EXIT*), minus what we
+// messages connection.cpp speaks (SEND_SENDER, PAYLOAD_EXIT*) and the
+// distribution header's atom cache (receiving side; without it a BEAM sends
+// no fragments and accepts none: big messages would hold up small ones), minus what we
 // do not speak yet: remote spawn (then a BEAM's rpc:call falls back to the
-// rex server) and fragments (then a BEAM sends big messages whole).
+// rex server).
 std::uint64_t Distribution::our_flags() const {
-    std::uint64_t f = (DFLAGS_ADVERTISED | DFLAG_SEND_SENDER | DFLAG_EXIT_PAYLOAD) & ~(DFLAG_SPAWN | DFLAG_FRAGMENTS);
+    std::uint64_t f = (DFLAGS_ADVERTISED | DFLAG_SEND_SENDER | DFLAG_EXIT_PAYLOAD | DFLAG_DIST_HDR_ATOM_CACHE) & ~DFLAG_SPAWN;
     return options_.hidden ? f & ~DFLAG_PUBLISHED : f;
 }
 

@@ -1,5 +1,7 @@
 #include "external_term.hpp"
 
+#include <span>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -280,7 +282,8 @@ const char* tag_name(unsigned tag) {
 
 class Decoder {
 public:
-    Decoder(std::string_view in, std::size_t start, NodeTable& nodes) : in_(in), pos_(start), nodes_(nodes) {}
+    Decoder(std::string_view in, std::size_t start, NodeTable& nodes, std::span<const Atom> atom_refs = {})
+        : in_(in), pos_(start), nodes_(nodes), atom_refs_(atom_refs) {}
 
     std::size_t pos() const noexcept { return pos_; }
 
@@ -365,6 +368,17 @@ private:
     std::string_view in_;
     std::size_t pos_;
     NodeTable& nodes_;
+    std::span<const Atom> atom_refs_;  // a distribution header's atom cache refs
+
+    // ATOM_CACHE_REF: an index into the header's references.
+    Atom cache_ref(std::size_t at) {
+        const unsigned i = u8("atom cache reference");
+        if (i >= atom_refs_.size())
+            fail("ATOM_CACHE_REF " + std::to_string(i) + " but the distribution header has " +
+                     std::to_string(atom_refs_.size()) + " references",
+                 at);
+        return atom_refs_[i];
+    }
     std::vector<Frame> stack_;
     std::size_t owed_ = 0;  // items still owed by the open containers
 };
@@ -416,7 +430,7 @@ Atom Decoder::read_node_atom() {
         case SMALL_ATOM_EXT:
         case ATOM_UTF8_EXT:
         case SMALL_ATOM_UTF8_EXT: return read_atom_body(tag, at);
-        case ATOM_CACHE_REF: fail("ATOM_CACHE_REF is not supported (no distribution-header atom cache)", at);
+        case ATOM_CACHE_REF: return cache_ref(at);
         default: fail("node name: expected an atom, got tag " + std::to_string(tag), at);
     }
 }
@@ -648,8 +662,7 @@ Term Decoder::run() {
                     fail("compressed terms are not supported (zlib; the BEAM compresses only when "
                          "term_to_binary is asked to)",
                          at);
-                case ATOM_CACHE_REF:
-                    fail("ATOM_CACHE_REF is not supported (no distribution-header atom cache)", at);
+                case ATOM_CACHE_REF: value = Term(cache_ref(at)); break;
                 case etf_version: fail("unexpected version byte 131 inside a term", at);
                 default:
                     if (const char* name = tag_name(tag))
@@ -681,8 +694,8 @@ Term Decoder::run() {
 
 }  // namespace
 
-Term decode(std::string_view& in, NodeTable& nodes) {
-    Decoder d(in, 0, nodes);
+Term decode(std::string_view& in, NodeTable& nodes, std::span<const Atom> atom_refs) {
+    Decoder d(in, 0, nodes, atom_refs);
     Term t = d.run();
     in.remove_prefix(d.pos());
     return t;

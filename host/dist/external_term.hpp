@@ -46,6 +46,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -91,7 +92,9 @@ std::string encode_with_version(const Term& t, const NodeTable& nodes);
 // comes back with node 0). Throws
 // DecodeError (see the list above) and leaves `in` unchanged; atoms and node
 // table entries made before the error stay, as in Erlang.
-Term decode(std::string_view& in, NodeTable& nodes);
+// `atom_refs`: the atoms a distribution header references (ATOM_CACHE_REF
+// i is atom_refs[i]); empty outside distribution, where the tag is refused.
+Term decode(std::string_view& in, NodeTable& nodes, std::span<const Atom> atom_refs = {});
 
 // binary_to_term: requires the version byte 131 first, then decode(). Throws
 // DecodeError as decode does, also for a missing version byte and for
