@@ -5,6 +5,9 @@
 
 #include "../runtime/kernel.hpp"
 
+#include <otpp/process.hpp>
+#include <otpp/rpc.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -36,8 +39,14 @@ Term op(Op o) { return Term(static_cast<int64_t>(o)); }
 }  // namespace
 
 Connection::Connection(runtime::Kernel& kernel, NodeTable& nodes, std::unique_ptr<Transport> stream, PeerNode peer,
-                       std::chrono::milliseconds net_ticktime, OnDown on_down)
-    : kernel_(kernel), nodes_(nodes), stream_(std::move(stream)), peer_(peer), ticktime_(net_ticktime), on_down_(std::move(on_down)) {
+                       std::chrono::milliseconds net_ticktime, TrafficCounters& counters, OnDown on_down)
+    : kernel_(kernel),
+      nodes_(nodes),
+      stream_(std::move(stream)),
+      peer_(peer),
+      ticktime_(net_ticktime),
+      counters_(counters),
+      on_down_(std::move(on_down)) {
     last_in_ms_.store(now_ms());
 }
 
@@ -215,9 +224,16 @@ void Connection::writer_loop() {
                 Outgoing& head = it->second.front();
                 bool finished = true;
                 if (head.fragments) {
+                    if (!head.fragments->started()) {  // a new big message, maybe beside another
+                        if (fragmenting_ > 0) counters_.interleaved_out.fetch_add(1, std::memory_order_relaxed);
+                        ++fragmenting_;
+                    }
                     head.fragments->next(batch);
+                    counters_.fragments_out.fetch_add(1, std::memory_order_relaxed);
                     finished = head.fragments->done();
+                    if (finished) --fragmenting_;
                 } else {
+                    if (fragmenting_ > 0) counters_.interleaved_out.fetch_add(1, std::memory_order_relaxed);
                     batch.append(head.packet);
                 }
                 if (finished) it->second.pop_front();
@@ -257,12 +273,15 @@ void Connection::reader_loop() {
         last_in_ms_.store(now_ms(), std::memory_order_relaxed);
         try {
             std::optional<Reassembler::Whole> whole;
+            const std::size_t incomplete = reassembler.pending();
             if (reassembler.take(packet, atom_cache, whole)) {
+                counters_.fragments_in.fetch_add(1, std::memory_order_relaxed);
                 if (!whole) continue;  // more fragments to come
                 ControlMessage m = parse_body(whole->body, nodes_, whole->atom_refs);
                 handle(m);
                 continue;
             }
+            if (incomplete > 0) counters_.interleaved_in.fetch_add(1, std::memory_order_relaxed);
             if (packet.size() >= 2 && static_cast<unsigned char>(packet[0]) == 131 &&
                 static_cast<unsigned char>(packet[1]) == 68) {
                 std::string_view rest(packet);
@@ -435,6 +454,9 @@ void Connection::handle(ControlMessage& m) {
             deliver(to, new Signal(SignalKind::Down, from, std::move(reason), ref));
             return;
         }
+        case Op::spawn_request:
+            spawn_request(m);
+            return;
         case Op::alias_send:
             // We never hand out aliases: replies to us come to our pids.
             spdlog::debug("distribution: ALIAS_SEND from {} ignored", peer_.node.name.name());
@@ -444,6 +466,83 @@ void Connection::handle(ControlMessage& m) {
                           peer_.node.name.name());
             return;
     }
+}
+
+// ---------------------------------------------------------------- remote spawn
+
+// SPAWN_REQUEST {29, ReqId, From, GroupLeader, {M, F, Arity}, Opts} + Args.
+// We cannot run Erlang code, but OTP 23+'s rpc:call and erpc arrive this
+// way: spawn_request(Node, erpc, execute_call, [Ref, M, F, A], [monitor])
+// expects a process whose exit reason carries the result ({Ref, return,
+// Value} | {Ref, error, Reason, Stack} | {Ref, exit, Reason}), seen through
+// the monitor the request sets up (ref ReqId). Those we serve with the
+// module's rpc() (otpp/rpc.hpp); any other function is refused (notsup).
+void Connection::spawn_request(ControlMessage& m) {
+    const Term& c = m.control;
+    if (c.size() < 6 || !c[1].is_ref() || !c[2].is_pid() || !c[4].is_tuple(3) || !m.payload || !m.payload->is_list())
+        throw std::runtime_error("malformed SPAWN_REQUEST " + c.to_string(200));
+    const Term req_id = c[1];
+    const Pid from = c[2].get<Pid>();
+    const Term& mfa = c[4];
+    const Term& args = *m.payload;
+    static const Atom erpc("erpc"), execute_call("execute_call"), execute_cast("execute_cast"), notsup("notsup"),
+        monitor_atom("monitor"), link_atom("link"), go("$go"), return_atom("return"), undef("undef");
+    const bool call = mfa[0].is_atom(erpc) && mfa[1].is_atom(execute_call) && args.size() == 4 &&
+                      args[1].is_atom() && args[2].is_atom() && args[3].is_list();
+    const bool cast = mfa[0].is_atom(erpc) && mfa[1].is_atom(execute_cast) && args.size() == 3 &&
+                      args[0].is_atom() && args[1].is_atom() && args[2].is_list();
+    if (!call && !cast) {
+        send_control(Pid{}, Term::tuple({op(Op::spawn_reply), req_id, from, int64_t{0}, notsup}), nullptr);
+        return;
+    }
+    bool monitor = false, link = false;
+    if (c[5].is_list())
+        for (const Term& o : c[5].elements()) {
+            if (o.is_atom(monitor_atom) || (o.is_tuple() && o.size() >= 1 && o[0].is_atom(monitor_atom))) monitor = true;
+            if (o.is_atom(link_atom)) link = true;
+        }
+    // The process waits for $go: its monitor, link and the SPAWN_REPLY are
+    // in place (and the reply queued ahead of its DOWN) before it can end.
+    Term a = args;
+    Pid p = otpp::spawn(
+        [a, call] {
+            receive([](const Term& t) { return t.is_atom(go); });
+            if (!call) {
+                rpc::detail::apply(a[0].get<Atom>(), a[1].get<Atom>(), a[2]);
+                return;
+            }
+            const Term& ref = a[0];
+            Atom mod = a[1].get<Atom>(), fun = a[2].get<Atom>();
+            auto r = rpc::detail::apply(mod, fun, a[3]);
+            switch (r.kind) {
+                case rpc::detail::Applied::value: otpp::exit(Term::tuple({ref, return_atom, std::move(r.term)}));
+                case rpc::detail::Applied::undef:
+                    otpp::exit(Term::tuple({ref, atoms::error, undef,
+                                            Term::list({Term::tuple({mod, fun, a[3], Term::list({})})})}));
+                case rpc::detail::Applied::failed: otpp::exit(Term::tuple({ref, atoms::exit, std::move(r.term)}));
+            }
+        },
+        SpawnOptions{.label = "erpc"});
+    int64_t flags = 0;
+    if (monitor) {
+        Ref ref = req_id.get<Ref>();
+        {
+            std::lock_guard lock(state_mutex_);
+            monitored_[ref] = Watch{from, p, std::nullopt};
+        }
+        kernel_.send_signal(p, new Signal(SignalKind::Monitor, from, Term(), ref));
+        flags |= 2;
+    }
+    if (link) {
+        {
+            std::lock_guard lock(state_mutex_);
+            links_.insert({p, from});
+        }
+        kernel_.send_signal(p, new Signal(SignalKind::Link, from));
+        flags |= 1;
+    }
+    send_control(p, Term::tuple({op(Op::spawn_reply), req_id, from, flags, p}), nullptr);
+    otpp::send(p, go);
 }
 
 // ---------------------------------------------------------------- down

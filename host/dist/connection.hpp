@@ -35,6 +35,18 @@ class Kernel;
 
 namespace otpp::dist {
 
+// What crossed a node's connections, for tests and stats (all connections
+// of a node add up here; relaxed counters).
+struct TrafficCounters {
+    std::atomic<std::uint64_t> fragments_in{0};   // fragment packets received
+    std::atomic<std::uint64_t> fragments_out{0};  // fragment packets sent
+    // Whole messages received while a fragmented one was incomplete, and
+    // packets of other senders sent while a fragmented one was under way:
+    // big messages did not hold up the others.
+    std::atomic<std::uint64_t> interleaved_in{0};
+    std::atomic<std::uint64_t> interleaved_out{0};
+};
+
 struct PeerNode {
     NodeIncarnation node;
     std::uint32_t index = 0;  // in the node table
@@ -48,7 +60,7 @@ public:
     using OnDown = std::function<void(Connection&, const std::string& why)>;
 
     Connection(runtime::Kernel& kernel, NodeTable& nodes, std::unique_ptr<Transport> stream, PeerNode peer,
-               std::chrono::milliseconds net_ticktime, OnDown on_down);
+               std::chrono::milliseconds net_ticktime, TrafficCounters& counters, OnDown on_down);
     ~Connection();  // closes and joins
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -75,6 +87,7 @@ private:
     void reader_loop();
     void writer_loop();
     void handle(ControlMessage& m);
+    void spawn_request(ControlMessage& m);
     void enqueue(Pid sender, EncodedMessage message);
     void deliver(Pid to, runtime::Signal* s);
     void went_down(const std::string& why) noexcept;
@@ -85,6 +98,7 @@ private:
     std::unique_ptr<Transport> stream_;
     PeerNode peer_;
     std::chrono::milliseconds ticktime_;
+    TrafficCounters& counters_;
     OnDown on_down_;
 
     std::mutex out_mutex_;
@@ -97,6 +111,7 @@ private:
     std::map<Pid, std::deque<Outgoing>> streams_;
     std::deque<Pid> turn_;  // senders with something queued, round robin
     std::uint64_t next_sequence_ = 1;
+    int fragmenting_ = 0;  // fragmented messages started and not finished
     bool closing_ = false;
     std::atomic<int64_t> last_in_ms_{0};  // steady clock, ms
 

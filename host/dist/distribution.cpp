@@ -11,6 +11,7 @@
 #include "../runtime/process.hpp"
 
 #include <otpp/process.hpp>
+#include <otpp/rpc.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -72,11 +73,10 @@ Distribution::~Distribution() { stop(); }
 // What we advertise: the handshake's default set, plus the newer control
 // messages connection.cpp speaks (SEND_SENDER, PAYLOAD_EXIT*) and the
 // distribution header's atom cache (receiving side; without it a BEAM sends
-// no fragments and accepts none: big messages would hold up small ones), minus what we
-// do not speak yet: remote spawn (then a BEAM's rpc:call falls back to the
-// rex server).
+// no fragments and accepts none: big messages would hold up small ones).
+// Remote spawn serves erpc (rpc:call from OTP 23+), nothing else.
 std::uint64_t Distribution::our_flags() const {
-    std::uint64_t f = (DFLAGS_ADVERTISED | DFLAG_SEND_SENDER | DFLAG_EXIT_PAYLOAD | DFLAG_DIST_HDR_ATOM_CACHE) & ~DFLAG_SPAWN;
+    std::uint64_t f = DFLAGS_ADVERTISED | DFLAG_SEND_SENDER | DFLAG_EXIT_PAYLOAD | DFLAG_DIST_HDR_ATOM_CACHE;
     return options_.hidden ? f & ~DFLAG_PUBLISHED : f;
 }
 
@@ -122,6 +122,7 @@ void Distribution::stop() {
     if (!running_.exchange(false)) return;
     kernel_.set_remote(nullptr);
     if (net_kernel_ != Pid{}) otpp::exit(net_kernel_, atoms::kill);
+    if (rex_ != Pid{}) otpp::exit(rex_, atoms::kill);
     ::shutdown(listen_fd_, SHUT_RDWR);
     ::close(listen_fd_);
     if (acceptor_.joinable()) acceptor_.join();
@@ -163,7 +164,7 @@ Atom Distribution::node_of(std::uint32_t index) const {
 
 // ---------------------------------------------------------------- net_kernel
 
-// Every Erlang node has a registered net_kernel; net_adm:ping/1 asks it
+// Every Erlang node has a registered net_kernel and rex; net_adm:ping/1 asks
 // {is_auth, Node} and expects `yes`. Other requests are not ours to answer.
 void Distribution::start_net_kernel() {
     net_kernel_ = otpp::spawn([] {
@@ -177,6 +178,8 @@ void Distribution::start_net_kernel() {
         }
     }, SpawnOptions{.label = "net_kernel"});
     kernel_.registry().register_name(net_kernel_atom, net_kernel_);
+    // And rex, which answers rpc:call (otpp/rpc.hpp).
+    rex_ = rpc::detail::start_server();
 }
 
 // ---------------------------------------------------------------- accepting
@@ -244,7 +247,7 @@ void Distribution::connect_worker(Atom node) {
 void Distribution::install(int fd, PeerNode peer) {
     peer.index = nodes_.index_of(peer.node);
     auto conn = std::make_shared<Connection>(
-        kernel_, nodes_, plain_transport(fd), peer, options_.net_ticktime,
+        kernel_, nodes_, plain_transport(fd), peer, options_.net_ticktime, counters_,
         [this](Connection& c, const std::string& why) { connection_down(c, why); });
     std::unique_ptr<Pending> pending;
     {

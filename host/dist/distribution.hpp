@@ -63,6 +63,8 @@ public:
     void stop();
 
     NodeTable& node_table() noexcept { return nodes_; }
+    // What crossed all connections so far (fragments, interleaving).
+    const TrafficCounters& traffic() const noexcept { return counters_; }
     std::uint16_t port() const noexcept { return port_; }
 
     // runtime::Remote
@@ -114,6 +116,8 @@ private:
     int workers_ = 0;                                       // connects, accepts running (mutex_)
     std::thread acceptor_;
     Pid net_kernel_;
+    Pid rex_;
+    TrafficCounters counters_;
 };
 
 }  // namespace otpp::dist

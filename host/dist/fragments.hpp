@@ -29,6 +29,7 @@ class FragmentWriter {
 public:
     FragmentWriter(EncodedMessage message, std::uint64_t sequence);
     bool done() const noexcept { return offset_ >= message_.body.size(); }
+    bool started() const noexcept { return offset_ > 0; }
     // Appends the next fragment, with its 4-byte length, to `out`.
     void next(std::string& out);
 

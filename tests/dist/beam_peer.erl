@@ -14,7 +14,7 @@ main([Host, Scenario]) ->
     timer:sleep(100),
     halt().
 
-result(Key, Term) -> io:format("RESULT ~p ~w~n", [Key, Term]).
+result(Key, Term) -> io:format("RESULT ~p ~s~n", [Key, io_lib:print(Term, 1, 1000000, -1)]).
 
 %% The host serves: echo (a process: {From, Msg} -> From ! {echo, Msg};
 %% {From, whoami} -> From ! {pid, Self}; {From, {die, R}} -> exit(R)),
@@ -45,6 +45,10 @@ run(host_serves, Host) ->
     result(exit, receive {'EXIT', Echo, R2} -> R2 after 5000 -> timeout end),
     result(monitor_dead, begin M3 = erlang:monitor(process, Echo),
                                receive {'DOWN', M3, process, _, R3} -> R3 after 5000 -> timeout end end),
+    result(rpc_sum, rpc:call(Host, interop_calc, sum, [[1, 2, 3]], 5000)),
+    result(rpc_fail, rpc:call(Host, interop_calc, fail, [], 5000)),
+    result(rpc_undef, rpc:call(Host, interop_calc, nope, [], 5000)),
+    result(rpc_no_module, rpc:call(Host, no_such_module, f, [1], 5000)),
     ok;
 
 run(ping_only, Host) ->

@@ -54,6 +54,15 @@
 //       code_change({down, Vsn}, ...) of the newer module. Default: to_term(State).
 //   format_status(const State&) -> Term
 //       What the console shows as the state. Default: to_term(State).
+//   rpc(Function, Args) -> Term                            (static, no State)
+//       The module's functions for other nodes: rpc:call(Node, Module,
+//       Function, Args) from an Erlang or otpp node runs rpc(Function, Args)
+//       here (Args is the argument list) in a fresh process pinned to the
+//       module's current version, and the caller gets the returned Term. A
+//       throw gives the caller {badrpc, {'EXIT', Reason}}; throw
+//       gen_server::Undef{} for a function the module does not export (the
+//       caller gets {badrpc, {'EXIT', {undef, ...}}}, as in Erlang). Without
+//       rpc, every function is undef.
 //
 // Threading: every callback runs in the server's own process, one at a time;
 // State is never touched concurrently. Callbacks may call any SDK function,
@@ -208,7 +217,11 @@ struct Callbacks {
     void* (*code_change)(const Term& old_vsn, const Term& state, const Term& extra, Outcome& out);
     Term (*format_status)(const void* state);
     Term (*downgrade)(const Term& to_vsn, const void* state, const Term& extra);
+    Term (*rpc)(Atom function, const Term& args);  // nullptr: no exported functions
 };
+
+// Thrown by a module's rpc() for a function it does not export.
+struct Undef {};
 
 // ---------------------------------------------------------------- client API
 
@@ -300,6 +313,10 @@ concept HasCodeChange = requires(const Term& t) {
 template <class M>
 concept HasDowngrade = requires(const Term& t, const StateOf<M>& s) {
     { M::downgrade(t, s, t) } -> std::convertible_to<Term>;
+};
+template <class M>
+concept HasRpc = requires(Atom f, const Term& a) {
+    { M::rpc(f, a) } -> std::convertible_to<Term>;
 };
 template <class M>
 concept HasFormatStatus = requires(const StateOf<M>& s) {
@@ -403,6 +420,10 @@ struct Adapter {
         if constexpr (HasDowngrade<M>) return M::downgrade(to_vsn, *static_cast<const State*>(state), extra);
         else return to_term(*static_cast<const State*>(state));
     }
+    static Term rpc(Atom function, const Term& args) {
+        if constexpr (HasRpc<M>) return M::rpc(function, args);
+        else throw Undef{};
+    }
     static Term format_status(const void* state) {
         if constexpr (HasFormatStatus<M>) return M::format_status(*static_cast<const State*>(state));
         else return to_term(*static_cast<const State*>(state));
@@ -415,6 +436,7 @@ inline constexpr Callbacks callbacks_v{
     &Adapter<M>::handle_info, &Adapter<M>::terminate,     &Adapter<M>::destroy,
     &Adapter<M>::state_to_term, &Adapter<M>::code_change, &Adapter<M>::format_status,
     &Adapter<M>::downgrade,
+    HasRpc<M> ? &Adapter<M>::rpc : nullptr,
 };
 
 }  // namespace detail
