@@ -2,11 +2,19 @@
 // soft_purge (host/code/module_table.hpp, upgrade.hpp, upgrade_plan.hpp).
 #include "command_support.hpp"
 
+#include "../code/code_agent.hpp"
 #include "../code/upgrade.hpp"
+#include "../code/upgrade_options.hpp"
 #include "../code/upgrade_plan.hpp"
 #include "../runtime/kernel.hpp"
 
+#include <otpp/error.hpp>
+#include <otpp/gen_server.hpp>
+#include <otpp/node.hpp>
+
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace otpp::control {
 
@@ -66,41 +74,57 @@ Term cmd_load(const Args& a, const ControlContext& ctx) {
                       {Atom("purged"), report.purged.to_term()}});
 }
 
-// [Module, File, #{mode, extra, dry_run, timeout, batch}]
+// Ships `file` to every connected otpp node and upgrades it there (Erlang's
+// nl/1 for an upgrade). Each node's upgrade is atomic or rolling on its own;
+// across nodes nothing is: every node's outcome is reported, and a node that
+// failed is named. Nodes without an otpp code agent (BEAM nodes) are skipped
+// and listed.
+Term upgrade_on_other_nodes(Atom module, const std::filesystem::path& file, const Term& options,
+                            std::chrono::milliseconds timeout) {
+    std::ifstream in(file, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) throw CommandError("upgrade: cannot read " + file.string());
+    const Term request = Term::tuple({Atom("upgrade"), module, bin(file.filename().string()), bin(content), options});
+    std::vector<Term> rows;
+    for (Atom node : otpp::nodes()) {
+        auto r = gen_server::try_call(gen_server::NameOnNode{Atom(code::code_agent_name), node}, request, timeout);
+        if (r.ok && r.value.is_map()) {
+            rows.push_back(Term::map({{Atom("node"), node}, {Atom("report"), r.value}}));
+        } else if (!r.ok && r.value.is_atom(atoms::noproc)) {
+            rows.push_back(Term::map({{Atom("node"), node}, {Atom("skipped"), bin("not an otpp node (no otpp_code)")}}));
+        } else {
+            std::string why = r.ok ? r.value.to_string(500) : "the call failed: " + r.value.to_string(500);
+            if (r.ok && r.value.is_tuple(2) && r.value[1].is_binary()) why = r.value[1].get<std::string>();
+            rows.push_back(Term::map({{Atom("node"), node}, {Atom("error"), bin(why)}}));
+        }
+    }
+    return Term::list(std::move(rows));
+}
+
+// [Module, File, #{mode, extra, dry_run, timeout, batch, all_nodes}]
 Term cmd_upgrade(const Args& a, const ControlContext& ctx) {
     const std::string module = text_arg(a.at(0), "module");
     const auto file = file_arg(a.at(1));
     code::UpgradeOptions options;
+    bool all_nodes = false;
+    Term shipped_options = Term::map({});
     if (a.size() > 2) {
-        const Term& o = a[2];
-        if (!o.is_map()) throw CommandError("upgrade options: expected a map; got " + o.to_string(200));
-        for (const MapEntry& e : o.entries()) {
-            const std::string key = e.key.is_atom() ? std::string(e.key.get<Atom>().name()) : e.key.to_string(80);
-            if (key == "mode") {
-                if (e.value.is_atom(Atom("atomic"))) options.mode = code::UpgradeMode::atomic;
-                else if (e.value.is_atom(Atom("rolling"))) options.mode = code::UpgradeMode::rolling;
-                else throw CommandError("upgrade: mode must be atomic or rolling; got " + e.value.to_string(80));
-            } else if (key == "extra") {
-                options.extra = e.value;
-            } else if (key == "dry_run") {
+        if (!a[2].is_map()) throw CommandError("upgrade options: expected a map; got " + a[2].to_string(200));
+        std::vector<std::pair<Term, Term>> rest;
+        for (const MapEntry& e : a[2].entries()) {
+            if (e.key.is_atom(Atom("all_nodes"))) {
                 auto b = e.value.try_get<bool>();
-                if (!b) throw CommandError("upgrade: dry_run must be true or false");
-                options.dry_run = *b;
-            } else if (key == "timeout") {
-                auto v = e.value.try_get<std::int64_t>();
-                if (!v || *v < 1 || *v > 3'600'000) throw CommandError("upgrade: timeout must be 1..3600000 ms");
-                options.suspend_timeout = std::chrono::milliseconds(*v);
-            } else if (key == "unpurgeable") {
-                auto b = e.value.try_get<bool>();
-                if (!b) throw CommandError("upgrade: unpurgeable must be true or false");
-                options.allow_unpurgeable = *b;
-            } else if (key == "batch") {
-                auto v = e.value.try_get<std::int64_t>();
-                if (!v || *v < 1 || *v > 1'000'000) throw CommandError("upgrade: batch must be 1..1000000");
-                options.batch = static_cast<std::size_t>(*v);
+                if (!b) throw CommandError("upgrade: all_nodes must be true or false");
+                all_nodes = *b;
             } else {
-                throw CommandError("upgrade: unknown option " + key);
+                rest.emplace_back(e.key, e.value);
             }
+        }
+        shipped_options = Term::map(std::move(rest));
+        try {
+            options = code::upgrade_options_from_term(shipped_options);
+        } catch (const BadArg& e) {
+            throw CommandError(e.what());
         }
     }
     // The file names its module; an operator naming another one made a
@@ -108,12 +132,25 @@ Term cmd_upgrade(const Args& a, const ControlContext& ctx) {
     code::UpgradeOptions probe = options;
     probe.dry_run = true;
     code::UpgradeReport dry = code::upgrade(modules_of(ctx), file, probe);
-    if (dry.outcome == code::UpgradeReport::Outcome::refused) return dry.to_term();
-    if (dry.module.name() != module)
+    const bool refused = dry.outcome == code::UpgradeReport::Outcome::refused;
+    if (!refused && dry.module.name() != module)
         throw CommandError("upgrade: " + file.string() + " holds module " + std::string(dry.module.name()) +
                            ", not " + module + "; nothing changed");
-    if (options.dry_run) return dry.to_term();
-    return code::upgrade(modules_of(ctx), file, options).to_term();
+    code::UpgradeReport report = refused || options.dry_run ? dry : code::upgrade(modules_of(ctx), file, options);
+    Term local = report.to_term();
+    if (!all_nodes) return local;
+    // Here first; the other nodes only if it worked here (else nothing was
+    // shipped, and the report says so).
+    bool fine = report.outcome == code::UpgradeReport::Outcome::upgraded ||
+                report.outcome == code::UpgradeReport::Outcome::dry_run;
+    Term nodes = fine ? upgrade_on_other_nodes(dry.module, file, shipped_options,
+                                               options.suspend_timeout * 2 + std::chrono::seconds(30))
+                      : Term::list({});
+    std::vector<std::pair<Term, Term>> fields;
+    for (const MapEntry& e : local.entries()) fields.emplace_back(e.key, e.value);
+    fields.emplace_back(Atom("nodes"), nodes);
+    fields.emplace_back(Atom("node"), otpp::node());
+    return Term::map(std::move(fields));
 }
 
 // [File, DryRun]

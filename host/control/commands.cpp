@@ -7,6 +7,7 @@
 #include <otpp/error.hpp>
 #include <otpp/gen_server.hpp>
 #include <otpp/log.hpp>
+#include <otpp/node.hpp>
 #include <otpp/process.hpp>
 #include <otpp/supervisor.hpp>
 
@@ -307,6 +308,23 @@ Term cmd_log_level(const Args& a, const ControlContext&) {
     return Term::map({{Atom("level"), bin(log::level())}});
 }
 
+// nodes(): this node and the nodes it is connected to.
+Term cmd_nodes(const Args&, const ControlContext&) {
+    std::vector<Term> connected;
+    for (Atom n : otpp::nodes()) connected.emplace_back(n);
+    return Term::map({{Atom("node"), otpp::node()},
+                      {Atom("alive"), otpp::is_alive()},
+                      {Atom("connected"), Term::list(std::move(connected))}});
+}
+
+// net_kernel:connect_node(Node).
+Term cmd_connect(const Args& a, const ControlContext&) {
+    if (!otpp::is_alive()) throw CommandError("connect: this node is not distributed (start it with --sname or --name)");
+    const std::string name = text_arg(a[0], "node");
+    if (name.find('@') == std::string::npos) throw CommandError("connect: expected name@host; got " + name);
+    return Term::map({{Atom("node"), Atom(name)}, {Atom("connected"), otpp::connect_node(Atom(name))}});
+}
+
 const std::map<std::string, CommandSpec, std::less<>>& commands() {
     static const std::map<std::string, CommandSpec, std::less<>> table = [] {
         std::map<std::string, CommandSpec, std::less<>> t{
@@ -322,6 +340,8 @@ const std::map<std::string, CommandSpec, std::less<>>& commands() {
             {"tree", {0, 0, cmd_tree}},
             {"stats", {0, 0, cmd_stats}},
             {"log_level", {0, 1, cmd_log_level}},
+            {"nodes", {0, 0, cmd_nodes}},
+            {"connect", {1, 1, cmd_connect}},
         };
         for (auto& [name, c] : code_commands()) t.emplace(name, c);
         return t;
@@ -366,7 +386,8 @@ const std::vector<std::string>& command_names() {
 void intern_protocol_atoms() {
     for (const auto& name : command_names()) (void)Atom(name);
     // Option keys and values of `upgrade` (code_commands.cpp).
-    for (const char* word : {"mode", "extra", "dry_run", "timeout", "batch", "unpurgeable", "atomic", "rolling"})
+    for (const char* word :
+         {"mode", "extra", "dry_run", "timeout", "batch", "unpurgeable", "atomic", "rolling", "all_nodes"})
         (void)Atom(word);
 }
 

@@ -6,6 +6,7 @@
 #include "handshake.hpp"
 #include "node_name.hpp"
 
+#include "../code/code_agent.hpp"
 #include "../runtime/current.hpp"
 #include "../runtime/kernel.hpp"
 #include "../runtime/process.hpp"
@@ -123,6 +124,7 @@ void Distribution::stop() {
     kernel_.set_remote(nullptr);
     if (net_kernel_ != Pid{}) otpp::exit(net_kernel_, atoms::kill);
     if (rex_ != Pid{}) otpp::exit(rex_, atoms::kill);
+    if (code_agent_ != Pid{}) otpp::exit(code_agent_, atoms::kill);
     ::shutdown(listen_fd_, SHUT_RDWR);
     ::close(listen_fd_);
     if (acceptor_.joinable()) acceptor_.join();
@@ -178,8 +180,10 @@ void Distribution::start_net_kernel() {
         }
     }, SpawnOptions{.label = "net_kernel"});
     kernel_.registry().register_name(net_kernel_atom, net_kernel_);
-    // And rex, which answers rpc:call (otpp/rpc.hpp).
+    // And rex, which answers rpc:call (otpp/rpc.hpp); and our code agent,
+    // which takes plugins other otpp nodes ship (host/code/code_agent.hpp).
     rex_ = rpc::detail::start_server();
+    code_agent_ = code::start_code_agent(kernel_.modules());
 }
 
 // ---------------------------------------------------------------- accepting

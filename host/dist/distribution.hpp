@@ -117,6 +117,7 @@ private:
     std::thread acceptor_;
     Pid net_kernel_;
     Pid rex_;
+    Pid code_agent_;
     TrafficCounters counters_;
 };
 

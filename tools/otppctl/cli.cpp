@@ -456,7 +456,8 @@ int cmd_load(Connection& c, const std::vector<std::string>& a, const Output& o) 
 }
 
 int cmd_upgrade(Connection& c, const std::vector<std::string>& a, const Output& o) {
-    Parsed p = parse_args(a, {"--mode", "--extra", "--timeout", "--batch", "--plan"}, {"--dry-run", "--unpurgeable"});
+    Parsed p = parse_args(a, {"--mode", "--extra", "--timeout", "--batch", "--plan"},
+                          {"--dry-run", "--unpurgeable", "--all-nodes"});
     const bool dry = p.options.count("--dry-run") != 0;
     if (p.options.count("--plan")) {
         if (!p.positional.empty() || p.options.size() > (dry ? 2u : 1u))
@@ -479,6 +480,8 @@ int cmd_upgrade(Connection& c, const std::vector<std::string>& a, const Output& 
     if (p.options.count("--extra")) opts.emplace_back(Atom("extra"), parse_term(p.options["--extra"], "--extra"));
     if (dry) opts.emplace_back(Atom("dry_run"), true);
     if (p.options.count("--unpurgeable")) opts.emplace_back(Atom("unpurgeable"), true);
+    const bool all_nodes = p.options.count("--all-nodes") != 0;
+    if (all_nodes) opts.emplace_back(Atom("all_nodes"), true);
     std::int64_t timeout = 2000;
     if (p.options.count("--timeout")) {
         timeout = parse_int(p.options["--timeout"], "--timeout", 1, 3'600'000);
@@ -488,9 +491,43 @@ int cmd_upgrade(Connection& c, const std::vector<std::string>& a, const Output& 
     Term req = request("upgrade", {Term::binary(p.positional[0]), Term::binary(absolute(p.positional[1])),
                                    Term::map(std::move(opts))});
     return exchange(c, req, std::chrono::minutes(30), o, [&](const Term& t) {
-        show(t, o, render_upgrade);
-        const Term& outcome = field(t, "outcome");
-        return outcome.is_atom(Atom("upgraded")) || outcome.is_atom(Atom("dry_run")) ? exit_ok : exit_failed;
+        auto fine = [](const Term& r) {
+            const Term& outcome = field(r, "outcome");
+            return outcome.is_atom(Atom("upgraded")) || outcome.is_atom(Atom("dry_run"));
+        };
+        bool ok = fine(t);
+        if (!all_nodes) {
+            show(t, o, render_upgrade);
+            return ok ? exit_ok : exit_failed;
+        }
+        // One report per node: this one, then every other (JSON: the whole term).
+        const Term& nodes = field(t, "nodes");
+        if (nodes.is_list())
+            for (const Term& n : nodes.elements()) {
+                if (const Term* r = n.find(Atom("report"))) ok = ok && fine(*r);
+                else if (n.find(Atom("error"))) ok = false;
+            }
+        if (o.json) {
+            std::fprintf(o.out, "%s\n", control::to_json(t).c_str());
+            return ok ? exit_ok : exit_failed;
+        }
+        std::fprintf(o.out, "%s: ", text(field(t, "node")).c_str());
+        render_upgrade(t, o);
+        if (!fine(t)) std::fprintf(o.out, "not shipped to other nodes: it failed here\n");
+        else if (nodes.is_nil()) std::fprintf(o.out, "no other node is connected\n");
+        if (nodes.is_list())
+            for (const Term& n : nodes.elements()) {
+                const std::string node = text(field(n, "node"));
+                if (const Term* r = n.find(Atom("report"))) {
+                    std::fprintf(o.out, "%s: ", node.c_str());
+                    render_upgrade(*r, o);
+                } else if (const Term* e = n.find(Atom("error"))) {
+                    std::fprintf(o.out, "%s: FAILED: %s\n", node.c_str(), text(*e).c_str());
+                } else if (const Term* sk = n.find(Atom("skipped"))) {
+                    std::fprintf(o.out, "%s: skipped: %s\n", node.c_str(), text(*sk).c_str());
+                }
+            }
+        return ok ? exit_ok : exit_failed;
     });
 }
 
@@ -527,6 +564,31 @@ int cmd_stats(Connection& c, const std::vector<std::string>& a, const Output& o)
     });
 }
 
+int cmd_nodes(Connection& c, const std::vector<std::string>& a, const Output& o) {
+    expect_positional(parse_args(a, {}, {}), a[0], 0, 0, "nodes");
+    return exchange(c, request("nodes", {}), default_wait, o, [&](const Term& t) {
+        show(t, o, [](const Term& r, const Output& out) {
+            std::fprintf(out.out, "this node: %s%s\n", text(field(r, "node")).c_str(),
+                         field(r, "alive").is_atom(atoms::true_) ? "" : " (not distributed)");
+            for (const Term& n : field(r, "connected").elements()) std::fprintf(out.out, "connected: %s\n", text(n).c_str());
+        });
+        return exit_ok;
+    });
+}
+
+int cmd_connect(Connection& c, const std::vector<std::string>& a, const Output& o) {
+    Parsed p = parse_args(a, {}, {});
+    expect_positional(p, a[0], 1, 1, "connect NODE");
+    return exchange(c, request("connect", {Term::binary(p.positional[0])}), default_wait, o, [&](const Term& t) {
+        bool up = field(t, "connected").is_atom(atoms::true_);
+        show(t, o, [](const Term& r, const Output& out) {
+            std::fprintf(out.out, "%s: %s\n", text(field(r, "node")).c_str(),
+                         field(r, "connected").is_atom(atoms::true_) ? "connected" : "cannot connect");
+        });
+        return up ? exit_ok : exit_failed;
+    });
+}
+
 int cmd_log_level(Connection& c, const std::vector<std::string>& a, const Output& o) {
     Parsed p = parse_args(a, {}, {});
     expect_positional(p, a[0], 0, 1, "log-level [trace|debug|info|warn|error|critical|off]");
@@ -545,7 +607,7 @@ const std::map<std::string, Handler>& handlers() {
         {"cast", cmd_cast},     {"call", cmd_call},       {"modules", cmd_modules},
         {"load", cmd_load},     {"upgrade", cmd_upgrade}, {"purge", cmd_purge},
         {"soft-purge", cmd_soft_purge}, {"tree", cmd_tree}, {"stats", cmd_stats},
-        {"log-level", cmd_log_level},
+        {"log-level", cmd_log_level}, {"nodes", cmd_nodes}, {"connect", cmd_connect},
     };
     return h;
 }
@@ -581,12 +643,15 @@ void print_usage(std::FILE* to) {
                  "  modules                            loaded modules: current and old versions, files, pins\n"
                  "  load FILE                          load a plugin as its module's new current version\n"
                  "  upgrade MODULE FILE [--mode atomic|rolling] [--extra TERM] [--dry-run] [--timeout MS] [--batch N]\n"
+                 "          [--all-nodes]              ... then ship FILE to every connected otpp node and upgrade there\n"
                  "  upgrade --plan FILE [--dry-run]    run an upgrade plan\n"
                  "  purge MODULE                       kill the old version's processes and unload it\n"
                  "  soft-purge MODULE                  unload the old version only if nothing runs it\n"
                  "  tree                               the supervision trees of the host's applications\n"
                  "  stats                              schedulers, run queues, processes, memory, libraries\n"
                  "  log-level [LEVEL]                  show or set the host's log level\n"
+                 "  nodes                              this node's name and the nodes it is connected to\n"
+                 "  connect NODE                       connect to another node (net_kernel:connect_node)\n"
                  "  console                            an interactive session for the same commands\n"
                  "\n"
                  "exit status: 0 ok, 1 the command failed, 2 usage error, 3 cannot connect, 4 connection lost\n");
