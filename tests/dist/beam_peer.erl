@@ -54,6 +54,18 @@ run(host_serves, Host) ->
 run(ping_only, Host) ->
     result(ping, net_adm:ping(Host));
 
+%% Watches the host: connects, monitors nodes and the host's net_kernel,
+%% prints WATCHING; after the host is killed prints its nodedown and the
+%% monitor's reason, then pings until the host's next incarnation answers.
+run(watch_host, Host) ->
+    ok = net_kernel:monitor_nodes(true),
+    pong = net_adm:ping(Host),
+    Mref = erlang:monitor(process, {net_kernel, Host}),
+    io:format("WATCHING~n"),
+    receive {nodedown, N} -> result(nodedown, N) after 30000 -> result(nodedown, timeout) end,
+    result(monitor, receive {'DOWN', Mref, process, _, R} -> R after 5000 -> timeout end),
+    result(ping_again, ping_until(Host, 150));
+
 %% The BEAM serves: a gen_server registered as beam_server; the host calls.
 %% Prints READY, then waits for {halt} or 60 s.
 run(beam_serves, _Host) ->
@@ -87,6 +99,13 @@ run(large_message, Host) ->
     {Count, Size} = small_loop(Host, 0),
     result(big_back, Size),
     result(small_during_big, Count).
+
+ping_until(_, 0) -> pang;
+ping_until(Host, N) ->
+    case net_adm:ping(Host) of
+        pong -> pong;
+        pang -> timer:sleep(200), ping_until(Host, N - 1)
+    end.
 
 small_loop(Host, N) ->
     receive {echo, {big, B}} -> {N, byte_size(B)}

@@ -19,7 +19,11 @@
 #include <otpp/runtime.hpp>
 #include <otpp/scoped_process.hpp>
 
+#include <csignal>
+#include <fstream>
 #include <map>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <sstream>
 
 using namespace otpp;
@@ -279,4 +283,65 @@ TEST_CASE("a 64 MiB message each way does not hold up small messages", "[dist][b
     CHECK(t.fragments_out.load() >= 1024);
     CHECK(t.interleaved_in.load() >= 1);
     CHECK(t.interleaved_out.load() >= 1);
+}
+
+TEST_CASE("a peer that stops answering is declared down after net_ticktime", "[dist][beam]") {
+    HostNode host("htick");  // net_ticktime 4 s
+    std::string beam_alive = unique_alive("beam");
+    ErlNode erl(peer_args(beam_alive, host.cookie, host.name, "beam_serves"));
+    erl.read_until("READY", Deadline(30s));
+    Atom beam(beam_alive + "@" + short_host());
+    ScopedProcess me;
+    monitor_nodes(true);
+    REQUIRE(connect_node(beam));
+    CHECK(receive(std::chrono::seconds(5)) == Term(Term::tuple({Atom("nodeup"), beam})));
+    // Frozen: the socket stays open, but nothing comes back, not even ticks.
+    ::kill(erl.pid(), SIGSTOP);
+    auto t0 = std::chrono::steady_clock::now();
+    auto down = receive(std::chrono::seconds(30));
+    auto waited = std::chrono::steady_clock::now() - t0;
+    ::kill(erl.pid(), SIGCONT);
+    REQUIRE(down);
+    CHECK(*down == Term::tuple({Atom("nodedown"), beam}));
+    // Not before the ticktime has passed (it is a lower bound, not a timing target).
+    CHECK(waited >= std::chrono::seconds(3));
+}
+
+TEST_CASE("a BEAM node sees nodedown when an otpp-host is killed, and connects to its next incarnation",
+          "[dist][beam]") {
+    TempDir dir;
+    std::string cookie = random_cookie();
+    std::string alive = unique_alive("victim");
+    {
+        std::ofstream(dir.path() / "host.toml") << "[node]\nname = \"" << alive << "@" << short_host()
+                                                << "\"\nschedulers = 1\n[control]\nenabled = false\n"
+                                                << "[distribution]\nenabled = true\ncookie = \"" << cookie << "\"\n";
+    }
+    auto start_host = [&] {
+        pid_t pid = fork();
+        if (pid == 0) {
+            std::freopen((dir.path() / "host.log").c_str(), "a", stderr);
+            ::execl(OTPP_HOST_BINARY, OTPP_HOST_BINARY, "--config", (dir.path() / "host.toml").c_str(), nullptr);
+            ::_exit(127);
+        }
+        return pid;
+    };
+    pid_t host = start_host();
+    std::string host_name = alive + "@" + short_host();
+    ErlNode erl(peer_args(unique_alive("beam"), cookie, host_name, "watch_host"));
+    erl.read_until("WATCHING", Deadline(30s));
+    ::kill(host, SIGKILL);
+    ::waitpid(host, nullptr, 0);
+    erl.read_until("RESULT nodedown", Deadline(30s));
+    // The next incarnation (same name, new creation): the BEAM reconnects on
+    // its next ping.
+    host = start_host();
+    std::string out = erl.wait_exit(Deadline(60s));
+    ::kill(host, SIGKILL);
+    ::waitpid(host, nullptr, 0);
+    INFO(out);
+    auto r = results(out);
+    CHECK(r["nodedown"] == host_name);
+    CHECK(r["monitor"] == "noconnection");
+    CHECK(r["ping_again"] == "pong");
 }
