@@ -63,7 +63,20 @@ void set_nodelay(int fd) {
 struct Distribution::Pending {
     std::vector<std::pair<Pid, Signal*>> signals;
     std::vector<std::tuple<Pid, Atom, Term>> named;  // from, name, message
-    std::vector<std::shared_ptr<std::promise<bool>>> waiters;
+    // connect() callers: a thread waits on its promise, a process for a
+    // message {'$connected', Node, Bool} (it must not hold its scheduler).
+    struct Waiter {
+        std::shared_ptr<std::promise<bool>> promise;
+        Pid process;
+    };
+    std::vector<Waiter> waiters;
+
+    void answer(Atom node, bool connected) {
+        for (auto& w : waiters) {
+            if (w.promise) w.promise->set_value(connected);
+            else otpp::send(w.process, Term::tuple({Atom("$connected"), node, connected}));
+        }
+    }
 };
 
 Distribution::Distribution(runtime::Kernel& kernel, DistributionOptions options)
@@ -228,6 +241,10 @@ void Distribution::accept_one(int fd) {
 
 void Distribution::start_connect(Atom node) {
     auto& p = pending_[node];
+    if (!p && !graveyard_.empty()) {
+        // Join connections that went down meanwhile, off the lock.
+        run_worker([this] { reap(); });
+    }
     if (p) return;  // already under way
     p = std::make_unique<Pending>();
     run_worker([this, node] { connect_worker(node); });
@@ -257,6 +274,12 @@ void Distribution::install(int fd, PeerNode peer) {
     {
         std::lock_guard lock(mutex_);
         if (!running_.load()) return;  // conn's destructor closes the stream
+        // Already connected (both sides connected at once and both
+        // handshakes passed): the first connection stays.
+        if (auto it = connections_.find(peer.node.name); it != connections_.end() && it->second->alive()) {
+            spdlog::info("distribution: a second connection to {} dropped", peer.node.name.name());
+            return;
+        }
         connections_[peer.node.name] = conn;
         if (auto it = pending_.find(peer.node.name); it != pending_.end()) {
             pending = std::move(it->second);
@@ -268,7 +291,7 @@ void Distribution::install(int fd, PeerNode peer) {
     if (pending) {
         for (auto& [to, s] : pending->signals) route(to, s);
         for (auto& [from, name, message] : pending->named) conn->send_named(from, name, std::move(message));
-        for (auto& w : pending->waiters) w->set_value(true);
+        pending->answer(peer.node.name, true);
     }
     // monitor_nodes reports visible nodes only (as Erlang's default).
     if (peer.flags & DFLAG_PUBLISHED) notify_node(peer.node.name, true);
@@ -290,7 +313,7 @@ void Distribution::connect_failed(Atom node, const std::string& why) {
     spdlog::warn("distribution: cannot connect to {}: {}", node.name(), why);
     if (pending) {
         for (auto& [to, s] : pending->signals) answer_unreachable(kernel_, to, s, atoms::noconnection);
-        for (auto& w : pending->waiters) w->set_value(false);
+        pending->answer(node, false);
     }
     for (Pid p : monitors) kernel_.send_signal(p, new Signal(SignalKind::Message, Pid{}, Term::tuple({nodedown_atom, node})));
 }
@@ -413,17 +436,22 @@ Pid Distribution::name_stand_in(Atom node) {
 bool Distribution::connect(Atom node) {
     if (node == self_.name) return true;
     if (!running_.load() || host_of(node).empty()) return false;
-    auto waiter = std::make_shared<std::promise<bool>>();
-    auto result = waiter->get_future();
+    runtime::Process* me = runtime::current_process();
+    auto promise = me ? nullptr : std::make_shared<std::promise<bool>>();
     {
         std::lock_guard lock(mutex_);
         if (auto it = connections_.find(node); it != connections_.end() && it->second->alive()) return true;
         start_connect(node);
-        pending_[node]->waiters.push_back(waiter);
+        pending_[node]->waiters.push_back({promise, me ? me->pid() : Pid{}});
     }
-    // Waiting holds this thread (a scheduler's, if called from a process),
-    // at most connect_timeout: the connect worker always answers by then.
-    return result.get();
+    // The connect worker always answers within connect_timeout. A process
+    // waits as a process (its scheduler serves the others meanwhile).
+    if (promise) return promise->get_future().get();
+    const Atom connected("$connected");
+    auto answer = otpp::receive(
+        [&](const Term& m) { return m.is_tuple(3) && m[0].is_atom(connected) && m[1].is_atom(node); },
+        options_.connect_timeout + std::chrono::seconds(5));
+    return answer && (*answer)[2].is_atom(atoms::true_);
 }
 
 bool Distribution::disconnect(Atom node) {

@@ -6,12 +6,15 @@
 // of which cannot switch. Never cache their results across a receive or yield.
 #pragma once
 
+#include <otpp/export.hpp>
+
 namespace otpp::runtime {
 
 class Process;
 class Scheduler;
 
-[[gnu::noinline]] Process* current_process() noexcept;
+// (Exported for the host's own libraries, e.g. host/dist.)
+[[gnu::noinline]] OTPP_API Process* current_process() noexcept;
 [[gnu::noinline]] void set_current_process(Process* p) noexcept;
 [[gnu::noinline]] Scheduler* current_scheduler() noexcept;
 [[gnu::noinline]] void set_current_scheduler(Scheduler* s) noexcept;
