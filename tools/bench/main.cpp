@@ -17,6 +17,12 @@ std::size_t rss_bytes() {
     return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
+// bench_dist.cpp
+int run_dist_rtt(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_dist_throughput(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_dist_all(const std::vector<std::string>& args, const RuntimeOptions& options);
+int run_dist_peer(const std::vector<std::string>& args, const RuntimeOptions& options);
+
 }  // namespace otpp::bench
 
 namespace {
@@ -34,7 +40,12 @@ int usage() {
                  "                  LOAD idle|load (50 clients calling during the upgrade)\n"
                  "  load K          K loads of a small plugin (copy, dlopen, validate)\n"
                  "  preempt_overhead N K  a plugin loop of N steps with and without preemption\n"
-                 "                  checks; K kills of a spinning plugin process\n");
+                 "                  checks; K kills of a spinning plugin process\n"
+                 "  dist_rtt N [ROUNDS]  distribution round trips over loopback, host-host,\n"
+                 "                  host-beam, beam-host, beam-beam (a second otpp-bench and two\n"
+                 "                  erl nodes are started and killed); --pairs P,Q for some only\n"
+                 "  dist_throughput N [ROUNDS]  N small messages one way, per pair\n"
+                 "  dist N_RTT N_MSGS [ROUNDS]  both\n");
     return 2;
 }
 }  // namespace
@@ -65,5 +76,9 @@ int main(int argc, char** argv) {
     if (workload == "hotswap") return run_hotswap(args, options);
     if (workload == "load") return run_load(args, options);
     if (workload == "preempt_overhead") return run_preempt_overhead(args, options);
+    if (workload == "dist_rtt") return run_dist_rtt(args, options);
+    if (workload == "dist_throughput") return run_dist_throughput(args, options);
+    if (workload == "dist") return run_dist_all(args, options);
+    if (workload == "dist_peer") return run_dist_peer(args, options);  // started by the three above
     return usage();
 }

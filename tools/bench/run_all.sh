@@ -14,6 +14,9 @@ bench=${1:?path to otpp-bench}
 "$bench" preempt_overhead 200000000 100
 "$bench" preempt_overhead 200000000 100 --schedulers 1
 "$bench" load 200
+# Distribution over loopback: host-host, host-beam, beam-host, beam-beam in one run
+# (starts a second otpp-bench and two erl nodes, kills them at the end).
+"$bench" dist 10000 300000 3
 for n in 10000 100000; do
     for mode in atomic rolling; do
         "$bench" hotswap "$n" "$mode" idle
