@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sched.h>
 
 
 namespace otpp::runtime {
@@ -97,6 +98,11 @@ void Scheduler::park(ThreadScratch& scratch) {
         for (unsigned i = 1; wake_.word.load(std::memory_order_acquire) == 0; ++i) {
             __builtin_ia32_pause();
             if ((i & 63) == 0) {
+                // Let a thread that waits for this core (a distribution
+                // connection's reader or writer, another scheduler) run now
+                // rather than after the spin: measured, two nodes on 2 cores
+                // lost ~20 us per message hand-off to the spin otherwise.
+                sched_yield();
                 if (has_work() || kernel_.stopping()) {
                     work = true;
                     break;
@@ -175,6 +181,7 @@ void Scheduler::run(Process* p, uint32_t epoch) {
         case SwitchReason::Yield:
             p->status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
             if (queue_.push(p) > 0) kernel_.wake_idle_scheduler();
+            else if (replaced(epoch)) notify();  // we leave: our replacement must run it
             break;
         case SwitchReason::Hibernated:
             // Its fiber (and stack) are gone; the next run starts a new one.
@@ -186,6 +193,7 @@ void Scheduler::run(Process* p, uint32_t epoch) {
             if (!p->inbox_.try_block()) {
                 p->status_.store(ProcessStatus::runnable, std::memory_order_relaxed);
                 queue_.push(p);
+                if (replaced(epoch)) notify();  // as above
             }
             break;
         case SwitchReason::Abandoned:

@@ -81,6 +81,9 @@ private:
     std::atomic<bool> sleeping_{false};  // asleep in the futex
     static constexpr std::chrono::microseconds kIdleSpin{20};
     std::atomic<uint32_t> epoch_{0};
+    // The watchdog replaced the thread that runs with `epoch` (it leaves the
+    // loop after its current process): what it queues, its successor runs.
+    bool replaced(uint32_t epoch) const noexcept { return epoch_.load(std::memory_order_acquire) != epoch; }
     std::atomic<uint64_t> switches_{0};
     std::atomic<Process*> running_{nullptr};
     std::atomic<uint64_t> running_pid_{0};

@@ -3,6 +3,7 @@
 #include "support.hpp"
 
 #include <atomic>
+#include <thread>
 
 using namespace otpp;
 using namespace otpp::test;
@@ -124,4 +125,22 @@ TEST_CASE("shutdown kills and unwinds every process", "[scheduler]") {
         sleep_for(50ms);
     }
     CHECK(unwound == 100);
+}
+
+// The watchdog replaced the thread of a process that was off-CPU too long;
+// when the process then yields, the old thread queues it and leaves: its
+// replacement (asleep, with nothing else to do) must be woken to run it.
+TEST_CASE("a process queued by a replaced scheduler thread runs again", "[scheduler][starvation]") {
+    Runtime runtime(RuntimeOptions{.schedulers = 2, .stuck_after = std::chrono::milliseconds(20)});
+    ScopedProcess me;
+    Pid parent = self();
+    spawn([parent] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(60));  // the watchdog sees a stuck scheduler
+        yield();                                                       // back into the run queue
+        send(parent, Atom("done"));
+    });
+    auto m = receive(patience);
+    REQUIRE(m.has_value());
+    CHECK(*m == Term(Atom("done")));
+    CHECK(runtime.stats().replacement_threads >= 1u);
 }
