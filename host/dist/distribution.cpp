@@ -128,6 +128,7 @@ void Distribution::start() {
     acceptor_ = std::thread([this] { accept_loop(); });
     start_net_kernel();
     kernel_.set_remote(this);
+    start_global();
     spdlog::info("distribution: node {} up (port {}, creation {}, cookie from {})", self_.name.name(), port_,
                  self_.creation, cookie.describe());
 }
@@ -136,6 +137,7 @@ void Distribution::stop() {
     if (!running_.exchange(false)) return;
     kernel_.set_remote(nullptr);
     if (net_kernel_ != Pid{}) otpp::exit(net_kernel_, atoms::kill);
+    if (global_) global_->stop();
     if (rex_ != Pid{}) otpp::exit(rex_, atoms::kill);
     if (code_agent_ != Pid{}) otpp::exit(code_agent_, atoms::kill);
     ::shutdown(listen_fd_, SHUT_RDWR);
@@ -197,6 +199,31 @@ void Distribution::start_net_kernel() {
     // which takes plugins other otpp nodes ship (host/code/code_agent.hpp).
     rex_ = rpc::detail::start_server();
     code_agent_ = code::start_code_agent(kernel_.modules());
+}
+
+// ---------------------------------------------------------------- otpp_global
+
+// The global name registry's server (global_registry.hpp): subscribed to
+// nodeup/nodedown before it looks at the nodes already connected.
+void Distribution::start_global() {
+    global_ = std::make_shared<GlobalRegistry>(self_.name);
+    global_->start([this](Pid server) { monitor_nodes(server, true); });
+}
+
+bool Distribution::register_global(Atom name, Pid pid) {
+    return global_ && running_.load() ? global_->register_name(name, pid) : false;
+}
+
+void Distribution::unregister_global(Atom name) {
+    if (global_ && running_.load()) global_->unregister_name(name);
+}
+
+std::optional<Pid> Distribution::whereis_global(Atom name) const {
+    return global_ ? global_->whereis(name) : std::nullopt;
+}
+
+std::vector<Atom> Distribution::global_names() const {
+    return global_ ? global_->names() : std::vector<Atom>{};
 }
 
 // ---------------------------------------------------------------- accepting

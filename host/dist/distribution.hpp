@@ -13,6 +13,7 @@
 #pragma once
 
 #include "connection.hpp"
+#include "global_registry.hpp"
 #include "node_table.hpp"
 
 #include "../runtime/remote.hpp"
@@ -78,6 +79,13 @@ public:
     void monitor_nodes(Pid who, bool on) override;
     void monitor_node(Pid who, Atom node, bool on) override;
     Pid name_stand_in(Atom node) override;
+    // The global name registry (global_registry.hpp).
+    bool register_global(Atom name, Pid pid) override;
+    void unregister_global(Atom name) override;
+    std::optional<Pid> whereis_global(Atom name) const override;
+    std::vector<Atom> global_names() const override;
+    // Null until start().
+    GlobalRegistry* global_registry() noexcept { return global_.get(); }
 
 private:
     struct Pending;
@@ -94,6 +102,7 @@ private:
     void run_worker(std::function<void()> work);  // under mutex_
     std::uint64_t our_flags() const;
     void start_net_kernel();
+    void start_global();
 
     runtime::Kernel& kernel_;
     DistributionOptions options_;
@@ -116,6 +125,7 @@ private:
     int workers_ = 0;                                       // connects, accepts running (mutex_)
     std::thread acceptor_;
     Pid net_kernel_;
+    std::shared_ptr<GlobalRegistry> global_;  // otpp_global (set by start())
     Pid rex_;
     Pid code_agent_;
     TrafficCounters counters_;

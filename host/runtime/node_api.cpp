@@ -72,4 +72,40 @@ void monitor_node(Atom n, bool on) {
     if (on) send(me, Term::tuple({nodedown_atom, n}));
 }
 
+// ---------------------------------------------------------------- global names
+
+namespace {
+runtime::Remote& distributed(const char* what) {
+    runtime::Remote* r = remote();
+    if (!r) throw BadArg(std::string(what) + ": this node is not distributed (no node name)");
+    return *r;
+}
+}  // namespace
+
+bool register_global(Atom name, Pid pid) {
+    runtime::require_process();
+    return distributed("register_global").register_global(name, pid);
+}
+
+void unregister_global(Atom name) {
+    runtime::require_process();
+    distributed("unregister_global").unregister_global(name);
+}
+
+std::optional<Pid> whereis_global(Atom name) {
+    runtime::Remote* r = remote();
+    return r ? r->whereis_global(name) : std::nullopt;
+}
+
+void send_global(Atom name, Term message) {
+    std::optional<Pid> to = whereis_global(name);
+    if (!to) throw BadArg("send_global: no process is registered globally as " + to_string(name));
+    send(*to, std::move(message));
+}
+
+std::vector<Atom> global_names() {
+    runtime::Remote* r = remote();
+    return r ? r->global_names() : std::vector<Atom>{};
+}
+
 }  // namespace otpp

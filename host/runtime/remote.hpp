@@ -15,6 +15,7 @@
 #include <otpp/pid.hpp>
 #include <otpp/term.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace otpp::runtime {
@@ -51,6 +52,15 @@ public:
     virtual void monitor_nodes(Pid who, bool on) = 0;
     // monitor_node(Node, Flag): `who` gets {nodedown, Node} once per call.
     virtual void monitor_node(Pid who, Atom node, bool on) = 0;
+
+    // The global name registry (otpp/node.hpp's register_global and the
+    // rest; dist/global_registry.hpp). register_global and unregister_global
+    // block the calling process (they must be called in one); the others
+    // never block. The defaults are those of a Remote without a registry.
+    virtual bool register_global(Atom /*name*/, Pid /*pid*/) { return false; }
+    virtual void unregister_global(Atom /*name*/) {}
+    virtual std::optional<Pid> whereis_global(Atom /*name*/) const { return std::nullopt; }
+    virtual std::vector<Atom> global_names() const { return {}; }
 };
 
 }  // namespace otpp::runtime

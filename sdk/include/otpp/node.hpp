@@ -13,6 +13,7 @@
 // blocks the caller until connected or failed, the others never block.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "otpp/atom.hpp"
@@ -48,5 +49,61 @@ OTPP_API void monitor_nodes(bool on);
 // erlang:monitor_node(Node, Flag): one {nodedown, Node} when the connection
 // to Node is lost (at once if it cannot be made). In a process.
 OTPP_API void monitor_node(Atom node, bool on);
+
+// ---------------------------------------------------------------- global names
+//
+// A name registry shared by the otpp nodes of a cluster (Erlang's `global`
+// for otpp nodes; docs/DISTRIBUTION.md, "Global names"). Every otpp node runs
+// a registered process, otpp_global, that keeps a replica of the table;
+// whereis_global() reads this node's replica and never sends anything.
+// Only otpp nodes take part: a BEAM node connected to this one neither sees
+// these names nor is asked about them (nothing is advertised to it).
+//
+// A name is freed when its process dies, when it is unregistered, and, on
+// every other node, when the connection to the process's node is lost.
+//
+// Joining: a node takes part in the registry of another once their
+// otpp_global processes have exchanged hellos, which they do as soon as the
+// two connect (nodeup); the newcomer then knows every name the other owns,
+// and the nodes connect to each other's otpp peers (the mesh forms).
+//
+// Conflicts: register_global() takes a lock on the name at every otpp node
+// that has joined (one node at a time, in node-name order, so two
+// registrars never deadlock), so among joined nodes a name has at most one
+// process. Two partitions that each registered a name and then meet (or a
+// registration made while a node was still joining) keep the OLDER
+// registration -- by the clock of the node that made each one; at equal
+// times the lower node name, then the lower pid -- so every node picks the
+// same winner. The other process is unregistered and sent the exit signal
+// {global_name_conflict, Name}: it dies unless it traps exits, in which case
+// it gets {'EXIT', GlobalServer, {global_name_conflict, Name}}. The winner is
+// what whereis_global() answers on every node from the moment it holds both.
+//
+// Without distribution (no node name) there is no cluster: register_global()
+// and unregister_global() throw BadArg, whereis_global() is nullopt and
+// global_names() is empty.
+
+// global:register_name/2: registers `pid` (of this node or another otpp
+// node) as `name` on every otpp node. Returns once every otpp node that has
+// joined knows it (a whereis_global() there answers `pid`). False if the name
+// is taken (on any node), if `pid` is a dead process of this node, or if its
+// node is not an otpp node that has joined. A process may hold several global
+// names.
+// In a process; blocks the caller (a few round trips per node). Throws Error
+// if the name cannot be locked within 30 s (a node that never answers).
+OTPP_API bool register_global(Atom name, Pid pid);
+// global:unregister_name/1: frees `name` on every otpp node (does nothing if
+// it is free). Returns once every otpp node that has joined has forgotten it.
+// In a process; blocks like register_global.
+OTPP_API void unregister_global(Atom name);
+// global:whereis_name/1: the process registered as `name`, from this node's
+// replica. Any thread; never blocks.
+OTPP_API std::optional<Pid> whereis_global(Atom name);
+// global:send/2: sends `message` to the process registered as `name`; throws
+// BadArg if nobody is. Any thread.
+OTPP_API void send_global(Atom name, Term message);
+// global:registered_names/0: every global name this node knows, sorted. Any
+// thread.
+OTPP_API std::vector<Atom> global_names();
 
 }  // namespace otpp
