@@ -288,7 +288,10 @@ void Distribution::connect_worker(Atom node) {
         install(c.socket.release(), PeerNode{NodeIncarnation{Atom(c.peer.peer_name), c.peer.peer_creation}, 0,
                                              c.peer.flags});
     } catch (const std::exception& e) {
-        connect_failed(node, e.what());
+        // Refused may mean we lost a simultaneous connect: the peer's
+        // connection, accepted here, is the one that stays.
+        auto* h = dynamic_cast<const HandshakeError*>(&e);
+        connect_failed(node, e.what(), h && h->failure() == HandshakeFailure::refused);
     }
 }
 
@@ -308,6 +311,7 @@ void Distribution::install(int fd, PeerNode peer) {
             return;
         }
         connections_[peer.node.name] = conn;
+        changed_.notify_all();  // a connect that lost a simultaneous connect waits for this
         if (auto it = pending_.find(peer.node.name); it != pending_.end()) {
             pending = std::move(it->second);
             pending_.erase(it);
@@ -324,11 +328,22 @@ void Distribution::install(int fd, PeerNode peer) {
     if (peer.flags & DFLAG_PUBLISHED) notify_node(peer.node.name, true);
 }
 
-void Distribution::connect_failed(Atom node, const std::string& why) {
+void Distribution::connect_failed(Atom node, const std::string& why, bool maybe_simultaneous) {
     std::unique_ptr<Pending> pending;
     std::vector<Pid> monitors;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        auto connected = [&] {
+            auto it = connections_.find(node);
+            return it != connections_.end() && it->second->alive();
+        };
+        // Waiting for the accepted connection: install() hands it what waits.
+        if (maybe_simultaneous)
+            changed_.wait_for(lock, options_.connect_timeout, [&] { return connected() || !running_.load(); });
+        if (connected()) {
+            spdlog::debug("distribution: our connect to {} gave way to its own ({})", node.name(), why);
+            return;
+        }
         if (auto it = pending_.find(node); it != pending_.end()) {
             pending = std::move(it->second);
             pending_.erase(it);

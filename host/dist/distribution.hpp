@@ -94,7 +94,9 @@ private:
     void start_connect(Atom node);  // under mutex_
     void connect_worker(Atom node);
     void install(int fd, PeerNode peer);
-    void connect_failed(Atom node, const std::string& why);
+    // maybe_simultaneous: the peer refused us, perhaps because its own
+    // connect to us wins; then wait for that one before failing anything.
+    void connect_failed(Atom node, const std::string& why, bool maybe_simultaneous);
     void connection_down(Connection& c, const std::string& why);
     std::shared_ptr<Connection> connection(Atom node) const;
     void notify_node(Atom node, bool up);
