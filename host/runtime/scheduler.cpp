@@ -46,6 +46,11 @@ void Scheduler::loop(uint32_t epoch) {
         }
         run(p, epoch);
     }
+    // Replaced while stuck: the process we were stuck in may have armed a
+    // timer in the wheel, or woken a process onto the queue, after our
+    // replacement looked at both and went to sleep for good (an empty wheel
+    // means no timeout). Wake it to look again.
+    if (epoch_.load(std::memory_order_acquire) != epoch) notify();
     set_current_scheduler(nullptr);
 }
 

@@ -57,6 +57,49 @@ TEST_CASE("a non-yielding process does not stop timer-driven processes (2 schedu
     run_non_yielding_test(2);
 }
 
+namespace {
+
+// A process stuck in code that never yields until `stop`, then arming a
+// timer (or waking a process) on the thread that is being replaced: by then
+// the replacement has found nothing to do and sleeps with no timeout.
+void run_stuck_then_lets_go(bool with_timer) {
+    std::atomic<bool> stop{false};  // outlives the runtime, hence the spinner
+    Runtime runtime(RuntimeOptions{.schedulers = 1, .stuck_after = std::chrono::milliseconds(20)});
+    ScopedProcess me;
+    Pid parent = self();
+    Pid echo = spawn([parent] { send(parent, receive()); });
+    spawn([&stop, parent, echo, with_timer] {
+        while (!stop.load(std::memory_order_relaxed)) {}
+        if (with_timer) {
+            sleep_for(5ms);
+            send(parent, Atom("woke"));
+        } else {
+            send(echo, Atom("woke"));
+        }
+    });
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    while (runtime.stats().replacement_threads == 0 && std::chrono::steady_clock::now() < deadline)
+        sleep_for(5ms);
+    REQUIRE(runtime.stats().replacement_threads >= 1);
+    sleep_for(50ms);  // the replacement runs out of work and sleeps
+    stop = true;
+    auto got = receive(patience);
+    REQUIRE(got.has_value());
+    CHECK(*got == Term(Atom("woke")));
+}
+
+}  // namespace
+
+TEST_CASE("a stuck process that lets go of its replaced thread and arms a timer is woken by it (1 scheduler)",
+          "[scheduler][starvation]") {
+    run_stuck_then_lets_go(true);
+}
+
+TEST_CASE("a process woken by one that let go of its replaced thread runs (1 scheduler)",
+          "[scheduler][starvation]") {
+    run_stuck_then_lets_go(false);
+}
+
 TEST_CASE("two processes that yield via reductions share one scheduler", "[scheduler][reductions]") {
     std::atomic<uint64_t> a{0}, b{0};  // outlive the runtime, hence the spinners
     std::atomic<bool> stop{false};
