@@ -6,8 +6,9 @@
 namespace otpp::runtime {
 
 namespace {
-thread_local Process* tl_process = nullptr;
-thread_local Scheduler* tl_scheduler = nullptr;
+// Initial-exec TLS: libotpp is always loaded at program start (see preemption.cpp).
+[[gnu::tls_model("initial-exec")]] thread_local Process* tl_process = nullptr;
+[[gnu::tls_model("initial-exec")]] thread_local Scheduler* tl_scheduler = nullptr;
 }  // namespace
 
 Process* current_process() noexcept { return tl_process; }

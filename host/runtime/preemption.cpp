@@ -14,13 +14,15 @@ namespace otpp::runtime {
 namespace {
 // Per thread, not per process: the hook must not look up the process on the
 // fast path. A process that migrates simply continues another thread's count.
-thread_local int32_t tl_countdown = 0;
-thread_local int32_t tl_no_preemption = 0;
+// Initial-exec TLS (a plain %fs-relative access, no __tls_get_addr call):
+// libotpp is always loaded at program start, never dlopen-ed.
+[[gnu::tls_model("initial-exec")]] thread_local int32_t tl_countdown = 0;
+[[gnu::tls_model("initial-exec")]] thread_local int32_t tl_no_preemption = 0;
 
 // The process in its grace (see kGraceChecks). It never switches while in
 // it, so the thread-locals stay its own.
-thread_local uint64_t tl_dying = 0;  // pid (id, serial) of the process in its grace
-thread_local int32_t tl_grace = 0;
+[[gnu::tls_model("initial-exec")]] thread_local uint64_t tl_dying = 0;  // pid (id, serial) of the process in its grace
+[[gnu::tls_model("initial-exec")]] thread_local int32_t tl_grace = 0;
 
 uint64_t key(Pid pid) noexcept { return static_cast<uint64_t>(pid.serial) << 32 | pid.id; }
 
