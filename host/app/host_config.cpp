@@ -397,7 +397,13 @@ std::vector<Pos> string_literal_positions(std::string_view text, Pos start, std:
 // ----- the loader -----------------------------------------------------------------
 
 constexpr std::string_view root_keys[] = {"node", "code", "control", "distribution", "log", "application"};
-constexpr std::string_view distribution_keys[] = {"enabled", "names", "cookie", "net_ticktime_s", "port", "hidden"};
+constexpr std::string_view distribution_keys[] = {"enabled",    "names",      "cookie", "net_ticktime_s",
+                                                   "port",       "hidden",     "tls",    "certfile",
+                                                   "keyfile",    "cacertfile", "verify", "fail_if_no_peer_cert",
+                                                   "verify_hostname"};
+constexpr std::string_view tls_keys[] = {"certfile", "keyfile", "cacertfile", "verify", "fail_if_no_peer_cert",
+                                         "verify_hostname"};
+constexpr std::string_view verify_modes[] = {"verify_peer", "verify_none"};
 constexpr std::string_view name_modes[] = {"shortnames", "longnames"};
 constexpr std::string_view node_keys[] = {"name", "schedulers", "stuck_after_ms", "default_stack_kib"};
 constexpr std::string_view code_keys[] = {"plugin_dirs", "private_dir", "watch"};
@@ -643,6 +649,33 @@ private:
         if (auto v = get_int(t, path, "net_ticktime_s", 1, 3600)) d.net_ticktime_s = *v;
         if (auto v = get_int(t, path, "port", 0, 65535)) d.port = *v;
         if (auto b = get_bool(t, path, "hidden")) d.hidden = *b;
+        read_distribution_tls(t, d);
+    }
+
+    void read_distribution_tls(const toml::table& t, DistributionConfig& d) const {
+        const std::string path = "distribution";
+        const auto tls = get_bool(t, path, "tls");
+        if (!tls) {
+            // TLS settings without `tls` would leave the node on plain TCP
+            // while its operator believes otherwise.
+            for (std::string_view k : tls_keys)
+                if (const toml::node* n = t.get(k))
+                    fail(*n, key_path(path, k), "a TLS setting, but distribution.tls is not set: add tls = true (or "
+                                                "tls = false to keep them unused)");
+            return;
+        }
+        d.tls = *tls;
+        if (auto p = get_path(t, path, "certfile")) d.certfile = *p;
+        if (auto p = get_path(t, path, "keyfile")) d.keyfile = *p;
+        if (auto p = get_path(t, path, "cacertfile")) d.cacertfile = *p;
+        if (auto i = get_enum(t, path, "verify", verify_modes)) d.verify_peer = *i == 0;
+        if (auto b = get_bool(t, path, "fail_if_no_peer_cert")) d.fail_if_no_peer_cert = *b;
+        if (auto b = get_bool(t, path, "verify_hostname")) d.verify_hostname = *b;
+        if (!d.tls) return;
+        if (d.certfile.empty()) missing(t, "distribution.certfile", "with tls = true (this node's certificate, PEM)");
+        if (d.verify_peer && d.cacertfile.empty())
+            missing(t, "distribution.cacertfile",
+                    "with tls = true and verify = \"verify_peer\" (the CAs that sign peers' certificates, PEM)");
     }
 
     void read_log(const toml::table& t, LogConfig& log) const {

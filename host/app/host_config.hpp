@@ -104,6 +104,15 @@ struct DistributionConfig {
     std::int64_t net_ticktime_s = 60;    // 1..3600
     std::int64_t port = 0;               // 0..65535; 0: any free port
     bool hidden = false;
+    // TLS distribution, as erl's -proto_dist inet_tls (docs/DISTRIBUTION.md#tls).
+    // The files are read when distribution starts, not here.
+    bool tls = false;
+    std::filesystem::path certfile;      // absolute; required with tls
+    std::filesystem::path keyfile;       // absolute; empty: the key is in certfile
+    std::filesystem::path cacertfile;    // absolute; required with tls and verify = "verify_peer"
+    bool verify_peer = true;             // verify = "verify_peer" (default) | "verify_none"
+    bool fail_if_no_peer_cert = true;
+    bool verify_hostname = true;
 
     friend bool operator==(const DistributionConfig&, const DistributionConfig&) = default;
 };

@@ -92,6 +92,16 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
         d.net_ticktime = std::chrono::seconds(config.distribution.net_ticktime_s);
         d.port = static_cast<std::uint16_t>(config.distribution.port);
         d.hidden = config.distribution.hidden;
+        if (config.distribution.tls) {
+            dist::TlsOptions tls;
+            tls.certfile = config.distribution.certfile;
+            tls.keyfile = config.distribution.keyfile;
+            tls.cacertfile = config.distribution.cacertfile;
+            tls.verify_peer = config.distribution.verify_peer;
+            tls.fail_if_no_peer_cert = config.distribution.fail_if_no_peer_cert;
+            tls.verify_hostname = config.distribution.verify_hostname;
+            d.tls = std::move(tls);
+        }
         try {
             distribution = std::make_unique<dist::Distribution>(runtime.kernel(), std::move(d));
             distribution->start();

@@ -99,6 +99,12 @@ void Distribution::start() {
     Cookie cookie = resolve_cookie(CookieOptions{options_.cookie, std::nullopt, "OTPP_COOKIE"});
     cookie_ = cookie.value();
     host_ = name.host;
+    // Before anything listens: unusable TLS settings stop the start here.
+    if (options_.tls) {
+        tls_ = std::make_unique<const TlsContext>(*options_.tls);
+        if (!options_.tls->verify_peer)
+            spdlog::warn("distribution: TLS with verify_none: connections are encrypted but peers are not authenticated");
+    }
 
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listen_fd_ < 0) throw SocketError("socket", errno);
@@ -129,8 +135,8 @@ void Distribution::start() {
     start_net_kernel();
     kernel_.set_remote(this);
     start_global();
-    spdlog::info("distribution: node {} up (port {}, creation {}, cookie from {})", self_.name.name(), port_,
-                 self_.creation, cookie.describe());
+    spdlog::info("distribution: node {} up (port {}, creation {}, cookie from {}, {})", self_.name.name(), port_,
+                 self_.creation, cookie.describe(), tls_ ? "TLS: " + tls_->description() : std::string("plain TCP"));
 }
 
 void Distribution::stop() {
@@ -242,8 +248,36 @@ void Distribution::accept_loop() {
     }
 }
 
+namespace {
+
+// "127.0.0.1:50123", for logs.
+std::string peer_address(int fd) {
+    sockaddr_in sa{};
+    socklen_t len = sizeof sa;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0 || sa.sin_family != AF_INET) return "?";
+    return Ipv4{sa.sin_addr.s_addr}.to_string() + ":" + std::to_string(ntohs(sa.sin_port));
+}
+
+}  // namespace
+
 void Distribution::accept_one(int fd) {
+    Socket socket(fd);
+    const std::string from = peer_address(fd);
     try {
+        // One deadline for the TLS handshake (if any) and the distribution's.
+        const Deadline deadline(options_.connect_timeout);
+        std::unique_ptr<Transport> stream;
+        if (tls_) {
+            try {
+                stream = tls_accept(std::move(socket), *tls_, deadline);
+            } catch (const TimeoutError&) {
+                throw std::runtime_error("its TLS handshake did not complete in time");
+            } catch (const std::exception& e) {
+                throw std::runtime_error(std::string("TLS handshake failed: ") + e.what());
+            }
+        } else {
+            stream = plain_transport(socket.release());
+        }
         LocalNode self{std::string(self_.name.name()), self_.creation};
         HandshakeOptions options;
         options.advertised = our_flags();
@@ -256,11 +290,11 @@ void Distribution::accept_one(int fd) {
             if (pending_.count(p)) return simultaneous_connect_status(self_.name.name(), peer);
             return HandshakeStatus::ok;
         };
-        HandshakeResult r = handshake_accept(fd, self, cookie_, Deadline(options_.connect_timeout), options, decide);
-        install(fd, PeerNode{NodeIncarnation{Atom(r.peer_name), r.peer_creation}, 0, r.flags});
+        HandshakeResult r = handshake_accept(*stream, self, cookie_, deadline, options, decide);
+        install(std::move(stream), PeerNode{NodeIncarnation{Atom(r.peer_name), r.peer_creation}, 0, r.flags});
     } catch (const std::exception& e) {
-        spdlog::warn("distribution: refused a connection: {}", e.what());
-        ::close(fd);
+        // The stream (or the socket) closes as we leave.
+        spdlog::warn("distribution: refused a connection from {}: {}", from, e.what());
     }
 }
 
@@ -284,9 +318,9 @@ void Distribution::connect_worker(Atom node) {
         HandshakeOptions options;
         options.advertised = our_flags();
         options.timeout = options_.connect_timeout;
-        NodeConnection c = connect_node(self, node.name(), cookie_, options);
-        install(c.socket.release(), PeerNode{NodeIncarnation{Atom(c.peer.peer_name), c.peer.peer_creation}, 0,
-                                             c.peer.flags});
+        NodeStream c = connect_node_stream(self, node.name(), cookie_, tls_.get(), options);
+        install(std::move(c.stream),
+                PeerNode{NodeIncarnation{Atom(c.peer.peer_name), c.peer.peer_creation}, 0, c.peer.flags});
     } catch (const std::exception& e) {
         // Refused may mean we lost a simultaneous connect: the peer's
         // connection, accepted here, is the one that stays.
@@ -295,10 +329,11 @@ void Distribution::connect_worker(Atom node) {
     }
 }
 
-void Distribution::install(int fd, PeerNode peer) {
+void Distribution::install(std::unique_ptr<Transport> stream, PeerNode peer) {
     peer.index = nodes_.index_of(peer.node);
+    const std::string carrier = stream->describe();
     auto conn = std::make_shared<Connection>(
-        kernel_, nodes_, plain_transport(fd), peer, options_.net_ticktime, counters_,
+        kernel_, nodes_, std::move(stream), peer, options_.net_ticktime, counters_,
         [this](Connection& c, const std::string& why) { connection_down(c, why); });
     std::unique_ptr<Pending> pending;
     {
@@ -318,7 +353,7 @@ void Distribution::install(int fd, PeerNode peer) {
         }
         conn->start();
     }
-    spdlog::info("distribution: connected to {} (creation {})", peer.node.name.name(), peer.node.creation);
+    spdlog::info("distribution: connected to {} (creation {}, {})", peer.node.name.name(), peer.node.creation, carrier);
     if (pending) {
         for (auto& [to, s] : pending->signals) route(to, s);
         for (auto& [from, name, message] : pending->named) conn->send_named(from, name, std::move(message));

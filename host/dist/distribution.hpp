@@ -15,6 +15,7 @@
 #include "connection.hpp"
 #include "global_registry.hpp"
 #include "node_table.hpp"
+#include "tls_transport.hpp"
 
 #include "../runtime/remote.hpp"
 
@@ -47,6 +48,12 @@ struct DistributionOptions {
     std::chrono::milliseconds connect_timeout{7'000};  // EPMD lookup + TCP + handshake
     bool hidden = false;      // connect hidden (not in the peers' nodes())
     std::uint16_t port = 0;   // listening port; 0: any free port
+    // TLS distribution (erl's -proto_dist inet_tls; tls_transport.hpp):
+    // every connection, both ways, is TLS with these settings, and a peer
+    // without TLS or with a certificate we do not trust is refused. Unset:
+    // plain TCP (inet_tcp_dist). start() loads the files and throws
+    // TlsConfigError if they cannot be used.
+    std::optional<TlsOptions> tls;
 };
 
 class Distribution final : public runtime::Remote {
@@ -90,10 +97,10 @@ public:
 private:
     struct Pending;
     void accept_loop();
-    void accept_one(int fd);
+    void accept_one(int fd);        // takes the fd
     void start_connect(Atom node);  // under mutex_
     void connect_worker(Atom node);
-    void install(int fd, PeerNode peer);
+    void install(std::unique_ptr<Transport> stream, PeerNode peer);
     // maybe_simultaneous: the peer refused us, perhaps because its own
     // connect to us wins; then wait for that one before failing anything.
     void connect_failed(Atom node, const std::string& why, bool maybe_simultaneous);
@@ -112,6 +119,7 @@ private:
     NodeIncarnation self_{atoms::nonode_at_nohost, 0};
     std::string host_;        // the host part of our name
     std::string cookie_;
+    std::unique_ptr<const TlsContext> tls_;  // set by start() with options_.tls, then immutable
     int listen_fd_ = -1;
     std::uint16_t port_ = 0;
     std::unique_ptr<EpmdRegistration> epmd_;

@@ -1,6 +1,7 @@
 #include "handshake.hpp"
 
 #include "node_name.hpp"
+#include "tls_transport.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -31,6 +32,8 @@ auto step(const std::string& peer, const char* what, F&& f) -> decltype(f()) {
     } catch (const TimeoutError&) {
         throw HandshakeError(HandshakeFailure::timeout,
                              "handshake with " + peer + " timed out while " + what);
+    } catch (const TlsSessionError& e) {
+        throw HandshakeError(HandshakeFailure::tls, "handshake with " + peer + " failed while " + what + ": " + e.what());
     } catch (const ConnectionClosed& e) {
         throw HandshakeError(HandshakeFailure::closed,
                              "handshake with " + peer + ": the connection closed while " + what + " (" + e.what() + ")");
@@ -72,26 +75,56 @@ void check_required(const std::string& peer, std::uint64_t peer_flags, std::uint
                                  flag_names(missing) + " (it sent " + flag_names(peer_flags) + ")");
 }
 
-void send(int fd, const std::string& peer, const char* what, const Bytes& msg, const Deadline& deadline) {
-    step(peer, what, [&] { write_frame16(fd, msg, deadline); });
+// The longest handshake message: the challenge 'N' with a 65535-byte name.
+constexpr std::size_t max_message = 1 + 8 + 4 + 4 + 2 + 0xffff;
+
+// One handshake message with its length prefix (2 or 4 bytes, as the
+// transport's carrier frames it).
+void write_message(Transport& t, const Bytes& msg, const Deadline& deadline) {
+    const std::size_t prefix = t.handshake_length_bytes();
+    if (msg.size() > max_message) throw otpp::BadArg("handshake message too long");
+    Bytes frame;
+    frame.reserve(prefix + msg.size());
+    if (prefix == 2) put_u16(frame, static_cast<std::uint16_t>(msg.size()));
+    else put_u32(frame, static_cast<std::uint32_t>(msg.size()));
+    frame.insert(frame.end(), msg.begin(), msg.end());
+    t.send_all(frame, deadline);
 }
 
-Bytes receive(int fd, const std::string& peer, const char* what, const Deadline& deadline) {
-    return step(peer, what, [&] { return read_frame16(fd, deadline); });
+Bytes read_message(Transport& t, const Deadline& deadline) {
+    const std::size_t prefix = t.handshake_length_bytes();
+    std::uint8_t len[4];
+    t.recv_exact({len, prefix}, deadline);
+    const std::size_t n = prefix == 2 ? get_u16(len) : get_u32(len);
+    if (n > max_message)
+        throw SocketError("a handshake message of " + std::to_string(n) + " bytes (at most " +
+                              std::to_string(max_message) + " make sense)",
+                          EMSGSIZE);
+    Bytes msg(n);
+    t.recv_exact(msg, deadline);
+    return msg;
 }
 
-void send_status(int fd, const std::string& peer, std::string_view status, const Deadline& deadline) {
+void send(Transport& t, const std::string& peer, const char* what, const Bytes& msg, const Deadline& deadline) {
+    step(peer, what, [&] { write_message(t, msg, deadline); });
+}
+
+Bytes receive(Transport& t, const std::string& peer, const char* what, const Deadline& deadline) {
+    return step(peer, what, [&] { return read_message(t, deadline); });
+}
+
+void send_status(Transport& t, const std::string& peer, std::string_view status, const Deadline& deadline) {
     Bytes msg{'s'};
     msg.insert(msg.end(), status.begin(), status.end());
-    send(fd, peer, "sending our status", msg, deadline);
+    send(t, peer, "sending our status", msg, deadline);
 }
 
 // Best effort: tell the initiator why before we close (as dist_util does).
-void try_send_status(int fd, std::string_view status, const Deadline& deadline) {
+void try_send_status(Transport& t, std::string_view status, const Deadline& deadline) {
     try {
         Bytes msg{'s'};
         msg.insert(msg.end(), status.begin(), status.end());
-        write_frame16(fd, msg, deadline.min(Deadline(std::chrono::milliseconds(500))));
+        write_message(t, msg, deadline.min(Deadline(std::chrono::milliseconds(500))));
     } catch (const std::exception&) {
     }
 }
@@ -109,6 +142,7 @@ const char* to_string(HandshakeFailure failure) noexcept {
         case HandshakeFailure::refused: return "refused";
         case HandshakeFailure::wrong_peer: return "wrong_peer";
         case HandshakeFailure::unreachable: return "unreachable";
+        case HandshakeFailure::tls: return "tls";
     }
     return "?";
 }
@@ -159,6 +193,13 @@ std::array<std::uint8_t, 16> handshake_digest(std::uint32_t challenge, std::stri
 HandshakeResult handshake_initiate(int fd, const LocalNode& self, std::string_view expected_peer,
                                    std::string_view cookie, const Deadline& deadline,
                                    const HandshakeOptions& options, const AliveAnswer& on_alive) {
+    auto t = plain_transport_borrowing(fd);
+    return handshake_initiate(*t, self, expected_peer, cookie, deadline, options, on_alive);
+}
+
+HandshakeResult handshake_initiate(Transport& stream, const LocalNode& self, std::string_view expected_peer,
+                                   std::string_view cookie, const Deadline& deadline,
+                                   const HandshakeOptions& options, const AliveAnswer& on_alive) {
     const std::string peer(expected_peer);
     HandshakeResult result;
     result.our_flags = options.advertised | DFLAG_HANDSHAKE_23;
@@ -170,10 +211,10 @@ HandshakeResult handshake_initiate(int fd, const LocalNode& self, std::string_vi
     put_u32(name_msg, self.creation);
     put_u16(name_msg, static_cast<std::uint16_t>(self.name.size()));
     name_msg.insert(name_msg.end(), self.name.begin(), self.name.end());
-    send(fd, peer, "sending our name", name_msg, deadline);
+    send(stream, peer, "sending our name", name_msg, deadline);
 
     // recv_status
-    Bytes st = receive(fd, peer, "waiting for its status", deadline);
+    Bytes st = receive(stream, peer, "waiting for its status", deadline);
     if (st.empty() || st[0] != 's')
         throw HandshakeError(HandshakeFailure::protocol,
                              "handshake with " + peer + ": expected a status message ('s'), got " +
@@ -195,7 +236,7 @@ HandshakeResult handshake_initiate(int fd, const LocalNode& self, std::string_vi
                                  "requires of us)");
     } else if (status == "alive") {
         bool go_on = on_alive ? on_alive(peer) : true;
-        send_status(fd, peer, go_on ? "true" : "false", deadline);
+        send_status(stream, peer, go_on ? "true" : "false", deadline);
         if (!go_on)
             throw HandshakeError(HandshakeFailure::refused,
                                  "handshake with " + peer +
@@ -210,7 +251,7 @@ HandshakeResult handshake_initiate(int fd, const LocalNode& self, std::string_vi
     }
 
     // recv_challenge 'N'
-    Bytes ch = receive(fd, peer, "waiting for its challenge", deadline);
+    Bytes ch = receive(stream, peer, "waiting for its challenge", deadline);
     constexpr std::size_t fixed = 1 + 8 + 4 + 4 + 2;
     if (ch.empty() || ch[0] != 'N')
         throw HandshakeError(HandshakeFailure::protocol,
@@ -237,12 +278,12 @@ HandshakeResult handshake_initiate(int fd, const LocalNode& self, std::string_vi
     put_u32(reply, our_challenge);
     auto digest = handshake_digest(peer_challenge, cookie);
     reply.insert(reply.end(), digest.begin(), digest.end());
-    send(fd, peer, "sending our challenge reply", reply, deadline);
+    send(stream, peer, "sending our challenge reply", reply, deadline);
 
     // recv_challenge_ack 'a'
     Bytes ack;
     try {
-        ack = step(peer, "waiting for its challenge ack", [&] { return read_frame16(fd, deadline); });
+        ack = step(peer, "waiting for its challenge ack", [&] { return read_message(stream, deadline); });
     } catch (const HandshakeError& e) {
         if (e.failure() != HandshakeFailure::closed) throw;
         // A BEAM that finds our digest wrong closes without a word.
@@ -266,12 +307,19 @@ HandshakeResult handshake_initiate(int fd, const LocalNode& self, std::string_vi
 
 HandshakeResult handshake_accept(int fd, const LocalNode& self, std::string_view cookie, const Deadline& deadline,
                                  const HandshakeOptions& options, const AcceptDecision& decide) {
+    auto t = plain_transport_borrowing(fd);
+    return handshake_accept(*t, self, cookie, deadline, options, decide);
+}
+
+HandshakeResult handshake_accept(Transport& stream, const LocalNode& self, std::string_view cookie,
+                                 const Deadline& deadline, const HandshakeOptions& options,
+                                 const AcceptDecision& decide) {
     HandshakeResult result;
     result.our_flags = options.advertised | DFLAG_HANDSHAKE_23;
     std::string peer = "an incoming node";
 
     // recv_name
-    Bytes nm = receive(fd, peer, "waiting for its name", deadline);
+    Bytes nm = receive(stream, peer, "waiting for its name", deadline);
     if (nm.empty())
         throw HandshakeError(HandshakeFailure::protocol, "handshake with " + peer + ": empty first message");
     if (nm[0] == 'n')
@@ -291,7 +339,7 @@ HandshakeResult handshake_accept(int fd, const LocalNode& self, std::string_view
     result.peer_creation = get_u32(nm.data() + 9);
     result.peer_name.assign(reinterpret_cast<const char*>(nm.data()) + fixed, get_u16(nm.data() + 13));
     if (result.peer_flags & DFLAG_NAME_ME) {
-        try_send_status(fd, "not_allowed", deadline);
+        try_send_status(stream, "not_allowed", deadline);
         throw HandshakeError(HandshakeFailure::protocol,
                              "handshake with " + peer + ": it asks for a dynamic name (DFLAG_NAME_ME), not supported");
     }
@@ -303,21 +351,21 @@ HandshakeResult handshake_accept(int fd, const LocalNode& self, std::string_view
     try {
         check_required(peer, result.peer_flags, options.required);
     } catch (const HandshakeError&) {
-        try_send_status(fd, "not_allowed", deadline);
+        try_send_status(stream, "not_allowed", deadline);
         throw;
     }
     result.flags = result.our_flags & expand_mandatory_25(result.peer_flags);
 
     // send_status
     result.status = decide ? decide(result.peer_name, result.peer_flags) : HandshakeStatus::ok;
-    send_status(fd, peer, to_string(result.status), deadline);
+    send_status(stream, peer, to_string(result.status), deadline);
     if (result.status == HandshakeStatus::nok)
         throw HandshakeError(HandshakeFailure::refused,
                              "handshake with " + peer + ": we answered nok (our own connection to it wins)");
     if (result.status == HandshakeStatus::not_allowed)
         throw HandshakeError(HandshakeFailure::refused, "handshake with " + peer + ": we answered not_allowed");
     if (result.status == HandshakeStatus::alive) {
-        Bytes answer = receive(fd, peer, "waiting for its answer to status alive", deadline);
+        Bytes answer = receive(stream, peer, "waiting for its answer to status alive", deadline);
         std::string a = answer.empty() || answer[0] != 's' ? std::string("?") : status_text(answer);
         if (a == "false")
             throw HandshakeError(HandshakeFailure::refused,
@@ -336,10 +384,10 @@ HandshakeResult handshake_accept(int fd, const LocalNode& self, std::string_view
     put_u32(ch, self.creation);
     put_u16(ch, static_cast<std::uint16_t>(self.name.size()));
     ch.insert(ch.end(), self.name.begin(), self.name.end());
-    send(fd, peer, "sending our challenge", ch, deadline);
+    send(stream, peer, "sending our challenge", ch, deadline);
 
     // recv_challenge_reply 'r'
-    Bytes reply = receive(fd, peer, "waiting for its challenge reply", deadline);
+    Bytes reply = receive(stream, peer, "waiting for its challenge reply", deadline);
     if (reply.size() != 21 || reply[0] != 'r')
         throw HandshakeError(HandshakeFailure::protocol, "handshake with " + peer +
                                                              ": expected the challenge reply ('r' + 20 bytes), got " +
@@ -356,15 +404,23 @@ HandshakeResult handshake_accept(int fd, const LocalNode& self, std::string_view
     Bytes ack{'a'};
     auto digest = handshake_digest(peer_challenge, cookie);
     ack.insert(ack.end(), digest.begin(), digest.end());
-    send(fd, peer, "sending our challenge ack", ack, deadline);
+    send(stream, peer, "sending our challenge ack", ack, deadline);
     spdlog::debug("dist: accepted {} (creation {}, flags {:#x}{})", peer, result.peer_creation, result.flags,
                   result.hidden() ? ", hidden" : "");
     return result;
 }
 
-NodeConnection connect_node(const LocalNode& self, std::string_view peer, std::string_view cookie,
-                            const HandshakeOptions& options, const AliveAnswer& on_alive) {
-    const Deadline deadline(options.timeout);
+namespace {
+
+// A TCP connection to a node's distribution port, as erl makes it: resolve
+// its host, ask that host's EPMD for the port, connect.
+struct Reached {
+    Socket socket;
+    std::string name;  // name@host
+    std::string host;
+};
+
+Reached reach(std::string_view peer, const Deadline& deadline) {
     const NodeName target = NodeName::parse_full(peer);
     const std::string name = target.full();
     Ipv4 address;
@@ -403,8 +459,45 @@ NodeConnection connect_node(const LocalNode& self, std::string_view peer, std::s
     } catch (const SocketError& e) {
         throw HandshakeError(HandshakeFailure::unreachable, "cannot reach " + name + ": " + e.what());
     }
-    HandshakeResult r = handshake_initiate(s.fd(), self, name, cookie, deadline, options, on_alive);
-    return NodeConnection{std::move(s), std::move(r)};
+    return Reached{std::move(s), name, target.host};
+}
+
+}  // namespace
+
+NodeConnection connect_node(const LocalNode& self, std::string_view peer, std::string_view cookie,
+                            const HandshakeOptions& options, const AliveAnswer& on_alive) {
+    const Deadline deadline(options.timeout);
+    Reached r = reach(peer, deadline);
+    HandshakeResult h = handshake_initiate(r.socket.fd(), self, r.name, cookie, deadline, options, on_alive);
+    return NodeConnection{std::move(r.socket), std::move(h)};
+}
+
+NodeStream connect_node_stream(const LocalNode& self, std::string_view peer, std::string_view cookie,
+                               const TlsContext* tls, const HandshakeOptions& options, const AliveAnswer& on_alive) {
+    const Deadline deadline(options.timeout);
+    Reached r = reach(peer, deadline);
+    std::unique_ptr<Transport> stream;
+    if (!tls) {
+        stream = plain_transport(r.socket.release());
+    } else {
+        const std::string& name = r.name;
+        try {
+            stream = tls_connect(std::move(r.socket), *tls, r.host, deadline);
+        } catch (const TimeoutError&) {
+            throw HandshakeError(HandshakeFailure::timeout,
+                                 "cannot reach " + name +
+                                     ": its TLS handshake did not complete in time (a node without TLS distribution "
+                                     "never answers one)");
+        } catch (const TlsSessionError& e) {
+            throw HandshakeError(HandshakeFailure::tls, "cannot reach " + name + ": TLS handshake failed: " + e.what());
+        } catch (const ConnectionClosed& e) {
+            throw HandshakeError(HandshakeFailure::tls, "cannot reach " + name + ": TLS handshake failed: " + e.what());
+        } catch (const SocketError& e) {
+            throw HandshakeError(HandshakeFailure::io, "cannot reach " + name + ": TLS handshake failed: " + e.what());
+        }
+    }
+    HandshakeResult h = handshake_initiate(*stream, self, r.name, cookie, deadline, options, on_alive);
+    return NodeStream{std::move(stream), std::move(h)};
 }
 
 }  // namespace otpp::dist

@@ -10,8 +10,11 @@
 //   challenge_reply 'r' challenge:4 digest:16  ->
 //                                          <-  challenge_ack 'a' digest:16
 //
-// Every message has a 2-byte big-endian length; after the handshake the
-// connection switches to 4-byte lengths (a zero-length packet is a tick).
+// Every message has a 2-byte big-endian length over plain TCP; after the
+// handshake the connection switches to 4-byte lengths (a zero-length packet
+// is a tick). Over TLS (inet_tls_dist, tls_transport.hpp) the handshake runs
+// inside the TLS session and its messages already have 4-byte lengths: the
+// Transport says which (Transport::handshake_length_bytes).
 // digest = MD5(cookie ++ integer_to_list(challenge)), the challenge as an
 // unsigned decimal. Challenges come from OpenSSL's CSPRNG.
 //
@@ -31,6 +34,7 @@
 #include "blocking_socket.hpp"
 #include "epmd_client.hpp"
 #include "flags.hpp"
+#include "transport.hpp"
 
 #include <otpp/error.hpp>
 
@@ -38,10 +42,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace otpp::dist {
+
+class TlsContext;
 
 enum class HandshakeFailure {
     timeout,        // the deadline passed
@@ -53,6 +60,7 @@ enum class HandshakeFailure {
     refused,        // a status ended it: nok, not_allowed, or alive answered false
     wrong_peer,     // the node that answered is not the one we meant to reach
     unreachable,    // (connect_node) the peer is not registered in EPMD / no common version
+    tls,            // the TLS session failed: a certificate refused either way, a peer without TLS
 };
 const char* to_string(HandshakeFailure failure) noexcept;
 
@@ -129,28 +137,44 @@ using AcceptDecision = std::function<HandshakeStatus(const std::string& peer_nam
 // that is connecting has no live connection to that peer.
 using AliveAnswer = std::function<bool(const std::string& peer_name)>;
 
-// The initiator's side (node A) over a connected socket `fd`, towards the
-// node `expected_peer` ("name@host"). Returns when the connection is up; the
-// socket then carries 4-byte-framed packets. Throws HandshakeError: the
+// The initiator's side (node A) over a connected stream (plain or TLS),
+// towards the node `expected_peer` ("name@host"). Returns when the
+// connection is up; the stream then carries 4-byte-framed packets. Throws HandshakeError: the
 // peer's status ended it (refused), the peer is another node (wrong_peer),
 // lacks required flags (missing_flags), the digests differ (bad_cookie; also
 // when the peer closes the connection right after our digest, which is how a
 // BEAM rejects a wrong cookie), the deadline passed (timeout).
+// A TLS session that fails (e.g. the peer rejects our certificate after a
+// TLS 1.3 handshake) is HandshakeError(tls).
+HandshakeResult handshake_initiate(Transport& stream, const LocalNode& self, std::string_view expected_peer,
+                                   std::string_view cookie, const Deadline& deadline,
+                                   const HandshakeOptions& options = {}, const AliveAnswer& on_alive = {});
+// The same over a plain TCP socket `fd` (2-byte lengths; fd stays the caller's).
 HandshakeResult handshake_initiate(int fd, const LocalNode& self, std::string_view expected_peer,
                                    std::string_view cookie, const Deadline& deadline,
                                    const HandshakeOptions& options = {}, const AliveAnswer& on_alive = {});
 
-// The acceptor's side (node B) over an accepted socket. `decide` picks the
+// The acceptor's side (node B) over an accepted stream. `decide` picks the
 // status (default ok); for nok and not_allowed the status is sent and
 // HandshakeError(refused) thrown; for alive, the initiator's answer decides.
 // Throws HandshakeError as above; bad_cookie when the initiator's digest is
 // wrong (we then close without an ack, as a BEAM does).
+HandshakeResult handshake_accept(Transport& stream, const LocalNode& self, std::string_view cookie,
+                                 const Deadline& deadline, const HandshakeOptions& options = {},
+                                 const AcceptDecision& decide = {});
+// The same over a plain TCP socket `fd` (fd stays the caller's).
 HandshakeResult handshake_accept(int fd, const LocalNode& self, std::string_view cookie, const Deadline& deadline,
                                  const HandshakeOptions& options = {}, const AcceptDecision& decide = {});
 
-// A connection that has completed its handshake.
+// A connection that has completed its handshake over plain TCP.
 struct NodeConnection {
     Socket socket;
+    HandshakeResult peer;
+};
+
+// A connection that has completed its handshake, over plain TCP or TLS.
+struct NodeStream {
+    std::unique_ptr<Transport> stream;
     HandshakeResult peer;
 };
 
@@ -163,6 +187,18 @@ struct NodeConnection {
 // failures), NodeNameError for a malformed `peer`.
 NodeConnection connect_node(const LocalNode& self, std::string_view peer, std::string_view cookie,
                             const HandshakeOptions& options = {}, const AliveAnswer& on_alive = {});
+
+// connect_node() over plain TCP (tls == nullptr) or TLS (inet_tls_dist: the
+// TCP connection is wrapped in TLS from its first byte and the handshake
+// runs inside; EPMD stays plain). The one deadline (options.timeout) also
+// covers the TLS handshake. Blocks like connect_node. Throws as
+// connect_node, plus HandshakeError(tls) when the TLS session cannot be set
+// up (the message says why: its certificate is not trusted, it refused
+// ours, ...) and HandshakeError(timeout) when the peer never completes the
+// TLS handshake (a node without TLS distribution does not answer one).
+NodeStream connect_node_stream(const LocalNode& self, std::string_view peer, std::string_view cookie,
+                               const TlsContext* tls, const HandshakeOptions& options = {},
+                               const AliveAnswer& on_alive = {});
 
 // The digest: MD5(cookie ++ decimal(challenge)), through OpenSSL's EVP API.
 std::array<std::uint8_t, 16> handshake_digest(std::uint32_t challenge, std::string_view cookie);

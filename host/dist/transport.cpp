@@ -12,8 +12,10 @@ namespace {
 
 class PlainTransport final : public Transport {
 public:
-    explicit PlainTransport(int fd) : fd_(fd) {}
-    ~PlainTransport() override { ::close(fd_); }
+    PlainTransport(int fd, bool owned) : fd_(fd), owned_(owned) {}
+    ~PlainTransport() override {
+        if (owned_) ::close(fd_);
+    }
 
     bool read_exact(char* p, std::size_t n) override {
         while (n > 0) {
@@ -40,21 +42,36 @@ public:
     void shutdown() noexcept override { ::shutdown(fd_, SHUT_RDWR); }
 
     const char* last_error() const noexcept override {
-        int e = errno_.load(std::memory_order_relaxed);
-        return e == 0 ? "end of stream" : std::strerror(e);
+        int f = first_error_.load(std::memory_order_relaxed);
+        if (f == 0) return "";
+        return f == 1 ? "end of stream" : std::strerror(f - 1);
     }
+
+    void recv_exact(std::span<std::uint8_t> bytes, const Deadline& deadline) override {
+        dist::read_exact(fd_, bytes, deadline);
+    }
+    void send_all(std::span<const std::uint8_t> bytes, const Deadline& deadline) override {
+        dist::write_all(fd_, bytes, deadline);
+    }
+
+    std::size_t handshake_length_bytes() const noexcept override { return 2; }
+    std::string describe() const override { return "tcp"; }
 
 private:
     bool fail(int e) {
-        errno_.store(e, std::memory_order_relaxed);
+        // The first failure is the one worth reporting.
+        int none = 0;
+        first_error_.compare_exchange_strong(none, e + 1, std::memory_order_relaxed);
         return false;
     }
     int fd_;
-    std::atomic<int> errno_{0};
+    bool owned_;
+    std::atomic<int> first_error_{0};  // 0: none; else errno + 1 (1: end of stream)
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> plain_transport(int fd) { return std::make_unique<PlainTransport>(fd); }
+std::unique_ptr<Transport> plain_transport(int fd) { return std::make_unique<PlainTransport>(fd, true); }
+std::unique_ptr<Transport> plain_transport_borrowing(int fd) { return std::make_unique<PlainTransport>(fd, false); }
 
 }  // namespace otpp::dist
