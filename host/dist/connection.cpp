@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,9 +30,12 @@ constexpr std::uint64_t unlink_id_flag = DFLAG_UNLINK_ID;
 
 const Atom empty_atom("");
 
+// Only compared with net_ticktime (seconds): the coarse clock is enough, and
+// cheaper on every packet.
 int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return static_cast<int64_t>(t.tv_sec) * 1000 + t.tv_nsec / 1'000'000;
 }
 
 Term op(Op o) { return Term(static_cast<int64_t>(o)); }
@@ -270,7 +274,7 @@ void Connection::reader_loop() {
         if (n == 0) continue;  // a tick
         packet.resize(n);
         if (!stream_->read_exact(packet.data(), n)) break;
-        last_in_ms_.store(now_ms(), std::memory_order_relaxed);
+        last_in_ms_.store(now_ms(), std::memory_order_relaxed);  // a big packet may take a while
         try {
             std::optional<Reassembler::Whole> whole;
             const std::size_t incomplete = reassembler.pending();

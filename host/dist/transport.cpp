@@ -6,6 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace otpp::dist {
 
 namespace {
@@ -17,13 +20,32 @@ public:
         if (owned_) ::close(fd_);
     }
 
+    // Buffered: one read() serves many small packets (two unbuffered reads
+    // a packet made the reader thread spend half its time in the system
+    // call, measured). Only the connection's reader calls it, after the
+    // handshake's unbuffered recv_exact is done.
     bool read_exact(char* p, std::size_t n) override {
         while (n > 0) {
-            ssize_t r = ::read(fd_, p, n);
+            if (begin_ < end_) {
+                std::size_t k = std::min(n, end_ - begin_);
+                std::memcpy(p, buffer_.data() + begin_, k);
+                begin_ += k;
+                p += k;
+                n -= k;
+                continue;
+            }
+            // Big reads go straight to the caller; small ones fill the buffer.
+            const bool direct = n >= buffer_.size();
+            ssize_t r = direct ? ::read(fd_, p, n) : ::read(fd_, buffer_.data(), buffer_.size());
             if (r < 0 && errno == EINTR) continue;
             if (r <= 0) return fail(r == 0 ? 0 : errno);
-            p += r;
-            n -= static_cast<std::size_t>(r);
+            if (direct) {
+                p += r;
+                n -= static_cast<std::size_t>(r);
+            } else {
+                begin_ = 0;
+                end_ = static_cast<std::size_t>(r);
+            }
         }
         return true;
     }
@@ -66,6 +88,8 @@ private:
     }
     int fd_;
     bool owned_;
+    std::vector<char> buffer_ = std::vector<char>(64 * 1024);
+    std::size_t begin_ = 0, end_ = 0;  // unread bytes in buffer_
     std::atomic<int> first_error_{0};  // 0: none; else errno + 1 (1: end of stream)
 };
 
