@@ -91,7 +91,11 @@ Distribution::~Distribution() { stop(); }
 // Remote spawn serves erpc (rpc:call from OTP 23+), nothing else.
 std::uint64_t Distribution::our_flags() const {
     std::uint64_t f = DFLAGS_ADVERTISED | DFLAG_SEND_SENDER | DFLAG_EXIT_PAYLOAD | DFLAG_DIST_HDR_ATOM_CACHE;
-    return options_.hidden ? f & ~DFLAG_PUBLISHED : f;
+    // Never PUBLISHED: a BEAM node that sees a visible node runs global's
+    // protocol with it, which otpp does not speak, and global:sync() then
+    // hangs there (measured). Peers see every otpp node as hidden
+    // (nodes(hidden)); our own view lists every connection (nodes()).
+    return f & ~DFLAG_PUBLISHED;
 }
 
 void Distribution::start() {
@@ -359,8 +363,7 @@ void Distribution::install(std::unique_ptr<Transport> stream, PeerNode peer) {
         for (auto& [from, name, message] : pending->named) conn->send_named(from, name, std::move(message));
         pending->answer(peer.node.name, true);
     }
-    // monitor_nodes reports visible nodes only (as Erlang's default).
-    if (peer.flags & DFLAG_PUBLISHED) notify_node(peer.node.name, true);
+    notify_node(peer.node.name, true);
 }
 
 void Distribution::connect_failed(Atom node, const std::string& why, bool maybe_simultaneous) {
@@ -415,7 +418,7 @@ void Distribution::notify_node(Atom node, bool up) {
     std::vector<Pid> to;
     {
         std::lock_guard lock(mutex_);
-        to.assign(node_watchers_.begin(), node_watchers_.end());
+        if (!options_.hidden) to.assign(node_watchers_.begin(), node_watchers_.end());
         if (!up) {
             auto [b, e] = node_monitors_.equal_range(node);
             for (auto it = b; it != e; ++it) to.push_back(it->second);
@@ -542,7 +545,7 @@ std::vector<Atom> Distribution::nodes() const {
     std::lock_guard lock(mutex_);
     std::vector<Atom> out;
     for (auto& [n, c] : connections_)
-        if (c->alive() && (c->peer().flags & DFLAG_PUBLISHED)) out.push_back(n);
+        if (c->alive() && !options_.hidden) out.push_back(n);
     return out;
 }
 

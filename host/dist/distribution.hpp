@@ -46,7 +46,7 @@ struct DistributionOptions {
     std::optional<std::string> cookie;  // else $OTPP_COOKIE, else ~/.erlang.cookie
     std::chrono::milliseconds net_ticktime{60'000};
     std::chrono::milliseconds connect_timeout{7'000};  // EPMD lookup + TCP + handshake
-    bool hidden = false;      // connect hidden (not in the peers' nodes())
+    bool hidden = false;      // see no node in nodes() / monitor_nodes (erl -hidden's view)
     std::uint16_t port = 0;   // listening port; 0: any free port
     // TLS distribution (erl's -proto_dist inet_tls; tls_transport.hpp):
     // every connection, both ways, is TLS with these settings, and a peer

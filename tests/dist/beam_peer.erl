@@ -22,6 +22,9 @@ result(Key, Term) -> io:format("RESULT ~p ~s~n", [Key, io_lib:print(Term, 1, 100
 run(host_serves, Host) ->
     result(ping, net_adm:ping(Host)),
     result(visible, lists:member(Host, nodes())),
+    result(hidden, lists:member(Host, nodes(hidden))),
+    result(global_sync, begin Self = self(), spawn(fun() -> Self ! {synced, global:sync()} end),
+                              receive {synced, S} -> S after 10000 -> hangs end end),
     {echo, Host} ! {self(), hello},
     result(echo, receive {echo, M} -> M after 5000 -> timeout end),
     {echo, Host} ! {self(), whoami},
@@ -58,11 +61,12 @@ run(ping_only, Host) ->
 %% prints WATCHING; after the host is killed prints its nodedown and the
 %% monitor's reason, then pings until the host's next incarnation answers.
 run(watch_host, Host) ->
-    ok = net_kernel:monitor_nodes(true),
+    %% otpp nodes are hidden to the BEAM: monitor all node types.
+    ok = net_kernel:monitor_nodes(true, [{node_type, all}]),
     pong = net_adm:ping(Host),
     Mref = erlang:monitor(process, {net_kernel, Host}),
     io:format("WATCHING~n"),
-    receive {nodedown, N} -> result(nodedown, N) after 30000 -> result(nodedown, timeout) end,
+    receive {nodedown, N, _Info} -> result(nodedown, N) after 30000 -> result(nodedown, timeout) end,
     result(monitor, receive {'DOWN', Mref, process, _, R} -> R after 5000 -> timeout end),
     result(ping_again, ping_until(Host, 150));
 

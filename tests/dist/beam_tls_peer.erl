@@ -21,7 +21,7 @@ result(Key, Term) -> io:format("RESULT ~p ~w~n", [Key, Term]).
 %% protocol carries the connection (tls).
 run(ping_and_echo, Host) ->
     result(ping, net_adm:ping(Host)),
-    result(visible, lists:member(Host, nodes())),
+    result(visible, lists:member(Host, nodes(connected))),
     result(protocol, protocol(Host)),
     {echo, Host} ! {self(), hello},
     result(echo, receive {echo, M} -> M after 5000 -> timeout end),
@@ -31,7 +31,7 @@ run(ping_and_echo, Host) ->
 
 run(ping_only, Host) ->
     result(ping, net_adm:ping(Host)),
-    result(nodes, nodes());
+    result(nodes, nodes(connected));
 
 %% The host connects: registered as tls_peer, it answers {From, X} with
 %% {echo, X} (and {From, nodes} with {nodes, Nodes, Protocols}) until
@@ -68,7 +68,7 @@ serve() ->
     receive
         {halt, From} -> From ! halting, ok;
         {From, nodes} ->
-            From ! {nodes, nodes(), [protocol(N) || N <- nodes()]},
+            From ! {nodes, nodes(connected), [protocol(N) || N <- nodes(connected)]},
             serve();
         {From, X} ->
             From ! {echo, X},

@@ -29,6 +29,11 @@ using namespace otpp::dist::test;
 
 namespace {
 
+bool connected_to(Atom node) {
+    std::vector<Atom> now = nodes();  // one vector: find() needs both ends of the same one
+    return std::find(now.begin(), now.end(), node) != now.end();
+}
+
 const Atom echo_atom("echo");
 
 // {From, Msg} -> From ! {echo, Msg}.
@@ -147,7 +152,7 @@ TEST_CASE("TLS: the otpp host connects to a BEAM node with -proto_dist inet_tls 
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "measured: connect_node to a TLS erl (epmd + TCP + TLS + handshake): %lld us\n",
                  static_cast<long long>(us));
-    CHECK(std::find(nodes().begin(), nodes().end(), beam) != nodes().end());
+    CHECK(connected_to(beam));
     send(Atom("tls_peer"), beam, Term::tuple({self(), Atom("hello")}));
     auto echo = receive(match::tuple(echo_atom, match::_), std::chrono::seconds(5));
     REQUIRE(echo);
@@ -165,7 +170,7 @@ TEST_CASE("TLS: the otpp host connects to a BEAM node with -proto_dist inet_tls 
     CHECK((*seen)[2] == Term::list({Atom("tls")}));
     // Idle for more than net_ticktime: only ticks keep the connection up.
     std::this_thread::sleep_for(6s);
-    CHECK(std::find(nodes().begin(), nodes().end(), beam) != nodes().end());
+    CHECK(connected_to(beam));
     CHECK(LogCapture::get().lines_with({"lost " + beam_alive}).empty());
     send(Atom("tls_peer"), beam, Term::tuple({self(), Atom("still_there")}));
     auto later = receive(match::tuple(echo_atom, match::_), std::chrono::seconds(5));
