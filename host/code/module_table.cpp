@@ -125,6 +125,9 @@ ModuleTable::PurgeReport ModuleTable::purge_version(std::shared_ptr<const Module
     // still have been starting on it while we swept.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
+        // Every pin is a reference: when only we hold it, no process can be
+        // pinned to it and the scan of every process can be skipped.
+        if (version.use_count() == 1) break;
         for (auto [pid, behaviour] : pinned_to(version.get())) {
             exit(pid, atoms::kill);
             if (std::find(report.killed.begin(), report.killed.end(), pid) == report.killed.end())

@@ -411,10 +411,13 @@ private:
                             f.reason.to_string();
         }
         std::vector<uint32_t> us = m.suspended_us;
-        std::sort(us.begin(), us.end());
         if (!us.empty()) {
-            report_.suspend_max = std::chrono::microseconds(us.back());
-            report_.suspend_p99 = std::chrono::microseconds(us[(us.size() - 1) * 99 / 100]);
+            // The p99 and the maximum without sorting 100k figures: the
+            // element a sort would put at p99's index, then the largest above it.
+            auto p99 = us.begin() + static_cast<std::ptrdiff_t>((us.size() - 1) * 99 / 100);
+            std::nth_element(us.begin(), p99, us.end());
+            report_.suspend_p99 = std::chrono::microseconds(*p99);
+            report_.suspend_max = std::chrono::microseconds(*std::max_element(p99, us.end()));
         }
     }
 
