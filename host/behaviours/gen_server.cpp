@@ -39,7 +39,7 @@ const Atom gen_stop("$gen_stop");
 const Atom gen_system("$system");
 const Atom get_status_atom("get_status");
 const Atom prepare_atom("prepare"), commit_atom("commit"), abort_atom("abort"), migrate_atom("migrate");
-const Atom all_prepared("all_prepared"), failed_atom("failed"), done_atom("done"), all_switched("all_switched");
+const Atom failed_atom("failed"), done_atom("done");
 const Atom bad_return("bad_return_from_code_change");
 const Atom gen_server_atom("gen_server");
 const Atom already_started("already_started");
@@ -305,13 +305,13 @@ private:
         bool wait = false;
         std::optional<Term> notify;
         {
-            std::lock_guard lock(m.mutex);
+            code::Migration::Shard& shard = m.shard_here();
+            std::lock_guard lock(shard.lock);
             if (c.failed_in) {
-                m.failed.push_back({me_.pid(), c.failed_in, c.reason});
+                m.record_failure(shard, {me_.pid(), c.failed_in, c.reason});
                 if (m.phase == code::Migration::Phase::open) notify = Term(failed_atom);
             } else if (m.phase == code::Migration::Phase::open) {
-                m.prepared.push_back(me_.pid());
-                if (m.prepared.size() == m.expected) notify = Term(all_prepared);
+                shard.prepared.push_back(me_.pid());
                 wait = true;
             }
         }
@@ -335,8 +335,9 @@ private:
         const Converted& c = pending.converted;
         bool commit = false;
         {
-            std::lock_guard lock(m.mutex);
-            if (c.failed_in) m.failed.push_back({me_.pid(), c.failed_in, c.reason});
+            code::Migration::Shard& shard = m.shard_here();
+            std::lock_guard lock(shard.lock);
+            if (c.failed_in) m.record_failure(shard, {me_.pid(), c.failed_in, c.reason});
             else commit = m.phase == code::Migration::Phase::open;
         }
         if (commit) switch_to(m, started);
@@ -355,16 +356,12 @@ private:
         pending_state_ = nullptr;
         pending_module_ = nullptr;
         old_callbacks->destroy(old_state);
-        me_.set_code(m.to);
+        me_.set_code(m.pin_here());
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-        bool last;
-        {
-            std::lock_guard lock(m.mutex);
-            m.migrated.push_back(me_.pid());
-            m.suspended_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX)));
-            last = m.phase == code::Migration::Phase::committed && m.migrated.size() == m.prepared.size();
-        }
-        if (last) send(m.coordinator, Term::tuple({m.id, all_switched}));
+        code::Migration::Shard& shard = m.shard_here();
+        std::lock_guard lock(shard.lock);
+        shard.migrated.push_back(me_.pid());
+        shard.suspended_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us.count(), UINT32_MAX)));
     }
 
     void discard_pending() noexcept {

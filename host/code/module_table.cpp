@@ -262,16 +262,25 @@ struct FlagLock {
 }  // namespace
 
 std::shared_ptr<Migration> ModuleTable::migration(Ref id) const {
-    FlagLock lock(migration_lock_);
-    if (migration_ && migration_->id == id) return migration_;
+    static_assert(std::tuple_size_v<decltype(migration_slots_)> == kMigrationShards);
+    const MigrationSlot& slot = migration_slots_[migration_shard_here()];
+    FlagLock lock(slot.lock);
+    if (slot.handle && slot.handle->id == id) return slot.handle;
     return nullptr;
 }
 
 void ModuleTable::set_migration(std::shared_ptr<Migration> migration) {
-    std::shared_ptr<Migration> previous;  // destroyed outside the lock
-    FlagLock lock(migration_lock_);
-    previous = std::move(migration_);
-    migration_ = std::move(migration);
+    for (MigrationSlot& slot : migration_slots_) {
+        // A handle per slot: its own count, aliasing the one Migration.
+        std::shared_ptr<Migration> handle;
+        if (migration)
+            handle = std::shared_ptr<Migration>(std::make_shared<std::shared_ptr<Migration>>(migration),
+                                                migration.get());
+        std::shared_ptr<Migration> previous;  // destroyed outside the lock
+        FlagLock lock(slot.lock);
+        previous = std::move(slot.handle);
+        slot.handle = std::move(handle);
+    }
 }
 
 void ModuleTable::make_current(std::shared_ptr<const ModuleVersion> version) {

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -139,8 +140,16 @@ private:
     PinFinder pinned_to_;
     // Versions whose processes would not die: kept loaded (their code may run).
     std::vector<std::shared_ptr<const ModuleVersion>> leaked_;
-    std::shared_ptr<Migration> migration_;   // under migration_lock_: every migrating process reads it
-    mutable std::atomic<bool> migration_lock_{false};
+    // The upgrade in progress, once per shard (see migration.hpp): a process
+    // looks it up in its scheduler's slot, under that slot's lock, and copies
+    // that slot's handle, which has a reference count of its own (every
+    // handle keeps the one Migration alive). One slot for 100k processes had
+    // both cores fight over its lock and its count.
+    struct alignas(64) MigrationSlot {
+        mutable std::atomic<bool> lock{false};
+        std::shared_ptr<Migration> handle;
+    };
+    std::array<MigrationSlot, 16> migration_slots_;
     std::filesystem::path private_dir_;
 };
 

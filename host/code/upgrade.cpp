@@ -29,7 +29,10 @@ using Clock = std::chrono::steady_clock;
 
 const Atom system_atom("$system");
 const Atom prepare_atom("prepare"), commit_atom("commit"), abort_atom("abort"), migrate_atom("migrate");
-const Atom all_prepared("all_prepared"), failed_atom("failed"), done_atom("done"), all_switched("all_switched");
+const Atom failed_atom("failed");
+// How often the coordinator counts the processes that prepared or switched,
+// and how often it looks for dead ones among those missing.
+constexpr std::chrono::milliseconds kPoll{1}, kLookForDead{100};
 const Atom down_atom("down");
 
 // "1.10.2" < "1.9" is false: dotted numbers compare number by number. Only
@@ -138,8 +141,8 @@ void migrate_rolling(runtime::Process& me, Migration& m, std::vector<Pid> pids, 
         auto now = Clock::now();
         for (auto& [pid, deadline] : in_flight) {
             if (deadline > now || !is_process_alive(pid)) continue;
-            std::lock_guard lock(m.mutex);
-            m.failed.push_back({pid, "suspend", Atom("timeout")});
+            Migration::AllShards lock(m);
+            m.record_failure(m.shards[0], {pid, "suspend", Atom("timeout")});
         }
         std::erase_if(in_flight, [&](auto& f) { return f.second <= now; });
     }
@@ -212,6 +215,7 @@ public:
         m->to_vsn = Term::binary(to->version);
         m->extra = options_.extra;
         m->coordinator = me_.pid();
+        m->make_pins();
         modules_.set_migration(m);
 
         try {
@@ -266,74 +270,90 @@ private:
         const std::vector<Pid>& pids = *targets;
         runtime::Signal* mark = me_.mailbox_mark();
         {
-            std::lock_guard lock(m->mutex);
-            m->expected = pids.size();
-            m->prepared.reserve(pids.size());
-            m->migrated.reserve(pids.size());
-            m->suspended_us.reserve(pids.size());
+            Migration::AllShards lock(*m);
+            // Room for twice an even share of the processes in each
+            // scheduler's shard (work stealing spreads them unevenly),
+            // reserved now: growing a vector of 100k pids while the
+            // processes record themselves makes the allocator consolidate
+            // every small chunk they have freed.
+            std::size_t used = std::min<std::size_t>(runtime::current_kernel().options().schedulers, kMigrationShards);
+            std::size_t each = std::min(pids.size(), pids.size() / std::max<std::size_t>(1, used) * 2) + 64;
+            for (std::size_t i = 0; i < used; ++i) {
+                m->shards[i].prepared.reserve(each);
+                m->shards[i].migrated.reserve(each);
+                m->shards[i].suspended_us.reserve(each);
+            }
         }
         send_all(targets, prepare_atom, m->id);
+        // Each process records itself in its shard. We count them every
+        // millisecond (rather than have the last one tell us: that needs one
+        // counter every process bumps, and both cores fought over it), hear
+        // at once of a failure, and look every 100 ms whether the only ones
+        // missing are dead ones: a process that died meanwhile is no reason
+        // to roll back.
         bool commit = pids.empty();
         bool timed_out = false;
         auto deadline = Clock::now() + options_.suspend_timeout;
+        auto look_for_dead = Clock::now() + kLookForDead;
         while (!commit) {
-            // Look every 100 ms whether the only ones missing are dead ones:
-            // a process that died meanwhile is no reason to roll back.
-            auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
-            auto answer = await(me_, m->id, slice, mark);
-            if (answer && (*answer)[1].is_atom(all_prepared)) {
-                commit = true;
-                break;
-            }
+            auto answer = await(me_, m->id, std::min(deadline, Clock::now() + kPoll), mark);
             if (answer && (*answer)[1].is_atom(failed_atom)) break;
             if (answer) continue;
-            if (missing_alive(*m, pids).empty()) {
+            if (m->prepared_count() >= pids.size()) {
                 commit = true;
                 break;
             }
-            if (Clock::now() >= deadline) {
+            auto now = Clock::now();
+            if (now >= look_for_dead) {
+                if (missing_alive(*m, pids).empty()) {
+                    commit = true;
+                    break;
+                }
+                look_for_dead = now + kLookForDead;
+            }
+            if (now >= deadline) {
                 timed_out = true;
                 break;
             }
         }
         Pids committed;
         std::vector<Pid> late;
+        bool aborted;
         {
-            std::lock_guard lock(m->mutex);
-            if (commit && m->failed.empty()) m->phase = Migration::Phase::committed;
-            else m->phase = Migration::Phase::aborted;
-            committed = std::make_shared<const std::vector<Pid>>(m->prepared);
+            Migration::AllShards lock(*m);
+            aborted = !commit || m->any_failed();
+            m->set_phase(aborted ? Migration::Phase::aborted : Migration::Phase::committed);
+            committed = std::make_shared<const std::vector<Pid>>(m->all_prepared());
         }
         const std::vector<Pid>& prepared = *committed;
-        if (m->phase == Migration::Phase::aborted) {
+        if (aborted) {
             // Those not prepared in time are why; after another's failure
             // they were merely not reached.
             if (timed_out) late = missing_alive(*m, pids);
             for (Pid pid : prepared) send(pid, system_message(abort_atom, m->id));
-            std::lock_guard lock(m->mutex);
-            for (Pid pid : late) m->failed.push_back({pid, "suspend", Atom("timeout")});
+            Migration::AllShards lock(*m);
+            for (Pid pid : late) m->record_failure(m->shards[0], {pid, "suspend", Atom("timeout")});
             report_.outcome = UpgradeReport::Outcome::rolled_back;
             return;
         }
         // Commit: from now on new processes start on the new version.
         modules_.install(m->to);
         send_all(committed, commit_atom, m->id);
-        // Wait until each has switched, so that the report is complete.
-        while (!prepared.empty()) {
-            {
-                std::lock_guard lock(m->mutex);
-                if (m->migrated.size() == prepared.size()) break;
-            }
-            auto answer = await(me_, m->id, Clock::now() + std::chrono::milliseconds(100), mark);
-            if (!answer) {
-                // A committed process that died before switching is not waited for.
-                std::lock_guard lock(m->mutex);
-                std::size_t gone = 0;
-                std::set<Pid> switched(m->migrated.begin(), m->migrated.end());
-                for (Pid pid : prepared)
-                    if (!switched.count(pid) && !is_process_alive(pid)) ++gone;
-                if (m->migrated.size() + gone >= prepared.size()) break;
-            }
+        // Wait until each has switched, so that the report is complete
+        // (counted every millisecond, as above).
+        look_for_dead = Clock::now() + kLookForDead;
+        while (!prepared.empty() && m->migrated_count() < prepared.size()) {
+            await(me_, m->id, Clock::now() + kPoll, mark);
+            if (Clock::now() < look_for_dead) continue;
+            look_for_dead = Clock::now() + kLookForDead;
+            // A committed process that died before switching is not waited for.
+            Migration::AllShards lock(*m);
+            std::size_t gone = 0;
+            auto migrated = m->all_migrated();
+            std::set<Pid> switched(migrated.begin(), migrated.end());
+            for (Pid pid : prepared)
+                if (!switched.count(pid) && !is_process_alive(pid)) ++gone;
+            if (migrated.size() + gone >= prepared.size()) break;
         }
         if (older) report_.purged_before = modules_.purge_version(std::move(older));
         sweep(*m);
@@ -348,9 +368,9 @@ private:
         modules_.install(m->to);
         migrate_rolling(me_, *m, std::move(pids), options_);
         sweep(*m);
-        std::lock_guard lock(m->mutex);
-        m->phase = Migration::Phase::finished;
-        report_.outcome = m->failed.empty() ? UpgradeReport::Outcome::upgraded : UpgradeReport::Outcome::partial;
+        Migration::AllShards lock(*m);
+        m->set_phase(Migration::Phase::finished);
+        report_.outcome = m->any_failed() ? UpgradeReport::Outcome::partial : UpgradeReport::Outcome::upgraded;
     }
 
     // Prepared servers wait for a decision: before the commit, abort (they
@@ -361,12 +381,12 @@ private:
             std::vector<Pid> prepared;
             Atom decision = abort_atom;
             {
-                std::lock_guard lock(m.mutex);
-                if (m.phase == Migration::Phase::open) m.phase = m.mode == UpgradeMode::atomic
-                                                                    ? Migration::Phase::aborted
-                                                                    : Migration::Phase::finished;
+                Migration::AllShards lock(m);
+                if (m.phase == Migration::Phase::open) m.set_phase(m.mode == UpgradeMode::atomic
+                                                                       ? Migration::Phase::aborted
+                                                                       : Migration::Phase::finished);
                 if (m.phase == Migration::Phase::committed) decision = commit_atom;
-                prepared = m.prepared;
+                prepared = m.all_prepared();
             }
             // Straight to the inboxes: we may be a dying process, which must
             // not reach a yield point (it would be cut loose half-way).
@@ -385,17 +405,19 @@ private:
         if (m.from->servers_started.load(std::memory_order_acquire) == servers_started_) return;
         std::set<Pid> seen;
         {
-            std::lock_guard lock(m.mutex);
-            seen.insert(m.migrated.begin(), m.migrated.end());
-            for (auto& f : m.failed) seen.insert(f.pid);
+            Migration::AllShards lock(m);
+            for (auto& s : m.shards) {
+                seen.insert(s.migrated.begin(), s.migrated.end());
+                for (auto& f : s.failed) seen.insert(f.failure.pid);
+            }
         }
         std::vector<Pid> stragglers;
         for (Pid pid : behaviours_pinned(modules_, *m.from))
             if (!seen.count(pid)) stragglers.push_back(pid);
         if (stragglers.empty()) return;
         {
-            std::lock_guard lock(m.mutex);
-            m.phase = Migration::Phase::open;
+            Migration::AllShards lock(m);
+            m.set_phase(Migration::Phase::open);
             m.mode = UpgradeMode::rolling;
         }
         migrate_rolling(me_, m, std::move(stragglers), options_);
@@ -404,9 +426,11 @@ private:
     std::vector<Pid> missing_alive(Migration& m, const std::vector<Pid>& pids) {
         std::set<Pid> answered;
         {
-            std::lock_guard lock(m.mutex);
-            answered.insert(m.prepared.begin(), m.prepared.end());
-            for (auto& f : m.failed) answered.insert(f.pid);
+            Migration::AllShards lock(m);
+            for (auto& s : m.shards) {
+                answered.insert(s.prepared.begin(), s.prepared.end());
+                for (auto& f : s.failed) answered.insert(f.failure.pid);
+            }
         }
         std::vector<Pid> out;
         for (Pid pid : pids)
@@ -415,15 +439,15 @@ private:
     }
 
     void collect(Migration& m) {
-        std::lock_guard lock(m.mutex);
-        report_.failed = m.failed;
+        Migration::AllShards lock(m);
+        report_.failed = m.all_failed();
         if (report_.outcome != UpgradeReport::Outcome::rolled_back) {
+            report_.migrated = m.all_migrated();
             // A process that timed out but switched before the end counts as migrated.
             if (!report_.failed.empty()) {
-                std::set<Pid> migrated(m.migrated.begin(), m.migrated.end());
+                std::set<Pid> migrated(report_.migrated.begin(), report_.migrated.end());
                 std::erase_if(report_.failed, [&](const ProcessFailure& f) { return migrated.count(f.pid) > 0; });
             }
-            report_.migrated = m.migrated;
             if (report_.outcome == UpgradeReport::Outcome::partial && report_.failed.empty())
                 report_.outcome = UpgradeReport::Outcome::upgraded;
         }
@@ -432,7 +456,7 @@ private:
             report_.error = "rolled back: " + Term(f.pid).to_string() + " failed in " + f.phase + ": " +
                             f.reason.to_string();
         }
-        std::vector<uint32_t> us = m.suspended_us;
+        std::vector<uint32_t> us = m.all_suspended_us();
         if (!us.empty()) {
             // The p99 and the maximum without sorting 100k figures: the
             // element a sort would put at p99's index, then the largest above it.

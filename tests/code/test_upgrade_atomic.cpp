@@ -157,6 +157,32 @@ TEST_CASE_METHOD(CodeFixture, "a server stuck in a long callback makes an atomic
     CHECK(modules.current(counter)->version == "1.0.0");
 }
 
+TEST_CASE_METHOD(CodeFixture, "an atomic upgrade commits when the only servers missing are dead ones",
+                 "[code][upgrade]") {
+    modules.load(counter_file::v1);
+    std::vector<Pid> servers = start_counters(5, 0);
+    Pid doomed = servers[3];
+    keep_busy(doomed, 3000ms);  // it cannot prepare...
+    spawn([doomed] {
+        sleep_for(150ms);
+        exit(doomed, atoms::kill);  // ...and dies while the others wait, prepared
+    });
+
+    UpgradeOptions options;
+    options.suspend_timeout = 5s;
+    auto report = code::upgrade(modules, counter_file::v2, options);
+    INFO(text(report));
+    REQUIRE(report.outcome == Outcome::upgraded);
+    CHECK(report.failed.empty());
+    CHECK(report.migrated.size() == 4);
+    CHECK(report.total < 2s);  // decided once it was dead, not at the deadline
+    for (int i = 0; i < 5; ++i) {
+        if (i == 3) continue;
+        CHECK(version_of(servers[i]) == "2.0.0");
+        CHECK(gen_server::call(servers[i], Atom("get")) == Term(i));
+    }
+}
+
 TEST_CASE_METHOD(CodeFixture, "downgrade: the newer version hands the older one its state", "[code][upgrade]") {
     modules.load(counter_file::v1);
     std::vector<Pid> servers = start_counters(3, 40);
