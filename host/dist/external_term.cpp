@@ -1,5 +1,7 @@
 #include "external_term.hpp"
 
+#include "../../sdk/src/utf8.hpp"
+
 #include <span>
 
 #include <algorithm>
@@ -228,37 +230,12 @@ DecodeError::DecodeError(const std::string& reason, std::size_t offset)
 
 namespace {
 
-// Strict UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+// Strict UTF-8 (sdk/src/utf8.hpp's rules, as the atom table checks them).
 // Returns the number of code points, or nullopt if invalid.
 std::optional<std::size_t> utf8_chars(std::string_view s) {
     std::size_t chars = 0;
-    for (std::size_t i = 0; i < s.size(); ++chars) {
-        const auto b0 = static_cast<unsigned char>(s[i]);
-        if (b0 < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len;
-        char32_t cp;
-        char32_t min;
-        if ((b0 & 0xE0) == 0xC0) {
-            len = 2, cp = b0 & 0x1F, min = 0x80;
-        } else if ((b0 & 0xF0) == 0xE0) {
-            len = 3, cp = b0 & 0x0F, min = 0x800;
-        } else if ((b0 & 0xF8) == 0xF0) {
-            len = 4, cp = b0 & 0x07, min = 0x10000;
-        } else {
-            return std::nullopt;
-        }
-        if (s.size() - i < len) return std::nullopt;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if ((b & 0xC0) != 0x80) return std::nullopt;
-            cp = (cp << 6) | (b & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-        i += len;
-    }
+    for (std::size_t i = 0; i < s.size(); ++chars)
+        if (detail::utf8::decode(s, i) == detail::utf8::invalid) return std::nullopt;
     return chars;
 }
 
