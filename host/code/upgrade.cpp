@@ -31,8 +31,11 @@ const Atom system_atom("$system");
 const Atom prepare_atom("prepare"), commit_atom("commit"), abort_atom("abort"), migrate_atom("migrate");
 const Atom failed_atom("failed");
 // How often the coordinator counts the processes that prepared or switched,
-// and how often it looks for dead ones among those missing.
+// and how often it looks for dead ones among those missing; for how long,
+// once it has told them all, it looks again at once (yielding in between)
+// before waiting a poll.
 constexpr std::chrono::milliseconds kPoll{1}, kLookForDead{100};
+constexpr std::chrono::microseconds kQuickLook{200};
 const Atom down_atom("down");
 
 // "1.10.2" < "1.9" is false: dotted numbers compare number by number. Only
@@ -295,8 +298,9 @@ private:
         bool timed_out = false;
         auto deadline = Clock::now() + options_.suspend_timeout;
         auto look_for_dead = Clock::now() + kLookForDead;
+        auto quick_until = Clock::now() + kQuickLook;
         while (!commit) {
-            auto answer = await(me_, m->id, std::min(deadline, Clock::now() + kPoll), mark);
+            auto answer = next_look(m->id, quick_until, deadline, mark);
             if (answer && (*answer)[1].is_atom(failed_atom)) break;
             if (answer) continue;
             if (m->prepared_count() >= pids.size()) {
@@ -342,8 +346,9 @@ private:
         // Wait until each has switched, so that the report is complete
         // (counted every millisecond, as above).
         look_for_dead = Clock::now() + kLookForDead;
+        quick_until = Clock::now() + kQuickLook;
         while (!prepared.empty() && m->migrated_count() < prepared.size()) {
-            await(me_, m->id, Clock::now() + kPoll, mark);
+            next_look(m->id, quick_until, Clock::time_point::max(), mark);
             if (Clock::now() < look_for_dead) continue;
             look_for_dead = Clock::now() + kLookForDead;
             // A committed process that died before switching is not waited for.
@@ -421,6 +426,19 @@ private:
             m.mode = UpgradeMode::rolling;
         }
         migrate_rolling(me_, m, std::move(stragglers), options_);
+    }
+
+    // Waits for {Id, What...} from a migrating process: until `quick_until`
+    // only for those still queued to run (we yield to them: they take
+    // microseconds, a timer at least a millisecond), then for up to kPoll.
+    std::optional<Term> next_look(Ref id, Clock::time_point quick_until, Clock::time_point deadline,
+                                  runtime::Signal* mark) {
+        auto now = Clock::now();
+        if (now < quick_until) {
+            yield();
+            return await(me_, id, now, mark);  // one already here, or none
+        }
+        return await(me_, id, std::min(deadline, now + kPoll), mark);
     }
 
     std::vector<Pid> missing_alive(Migration& m, const std::vector<Pid>& pids) {
