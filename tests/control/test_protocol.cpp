@@ -84,6 +84,13 @@ TEST_CASE("protocol: info gives the process, its state through format_status, an
     ServerFixture f;
     Client c(f.socket());
     send(echo_pid(), Term::tuple({Atom("info_set"), 99}));
+    // "No stack while it waits": let it handle that and wait again first (a
+    // slow build, ASan, may still be running it when info comes otherwise).
+    for (int i = 0; i < 1000; ++i) {
+        auto pi = f.runtime.process_info(echo_pid());
+        if (pi && pi->status == ProcessStatus::waiting && pi->message_queue_len == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
     // By name, by pid term, and by the pid's text.
     for (Term target : {Term(Atom("echo_named")), Term(echo_pid()), Term::binary(pid_text(echo_pid()))}) {
         Term info = result(c.rpc(req("info", {target})));
