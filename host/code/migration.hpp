@@ -145,9 +145,16 @@ struct Migration {
 
     // --- with AllShards held ---
     void set_phase(Phase p) noexcept { phase.store(p, std::memory_order_relaxed); }
-    std::vector<Pid> all_prepared() const {
+    // Shard by shard, each in the order its processes prepared; `bounds`
+    // (if given) gets where each non-empty shard's part starts, and the end.
+    std::vector<Pid> all_prepared(std::vector<std::size_t>* bounds = nullptr) const {
         std::vector<Pid> out;
-        for (auto& s : shards) out.insert(out.end(), s.prepared.begin(), s.prepared.end());
+        if (bounds) bounds->assign(1, 0);
+        for (auto& s : shards) {
+            if (s.prepared.empty()) continue;
+            out.insert(out.end(), s.prepared.begin(), s.prepared.end());
+            if (bounds) bounds->push_back(out.size());
+        }
         return out;
     }
     std::vector<Pid> all_migrated() const {

@@ -91,21 +91,29 @@ void send_each(const Pid* begin, const Pid* end, Atom what, Ref id) {
 // Sends {'$system', Id, What} to every pid. With more than one scheduler the
 // sending is shared among helper processes, one per scheduler: a single
 // sender is the bottleneck with 100k servers, while the other schedulers sit
-// idle. The helpers share the pids' ownership: they may outlive us if we
-// are killed while we wait for them.
+// idle. Each sender takes a contiguous part: between `bounds` (one part per
+// sender: [b0, b1), [b1, b2) ...) when there are as many parts as senders,
+// else an even share. The helpers share the pids' ownership: they may
+// outlive us if we are killed while we wait for them.
 using Pids = std::shared_ptr<const std::vector<Pid>>;
-void send_all(const Pids& pids, Atom what, Ref id) {
+void send_all(const Pids& pids, Atom what, Ref id, const std::vector<std::size_t>& bounds = {}) {
     std::size_t n = pids->size();
     std::size_t senders = std::min<std::size_t>(runtime::current_kernel().options().schedulers, n / 1024 + 1);
     std::size_t chunk = (n + senders - 1) / senders;
+    bool by_bounds = bounds.size() == senders + 1;
+    auto part = [&](std::size_t s) {
+        return by_bounds ? std::pair{bounds[s], bounds[s + 1]}
+                         : std::pair{std::min(n, s * chunk), std::min(n, (s + 1) * chunk)};
+    };
     std::vector<Ref> helpers;
     for (std::size_t s = 1; s < senders; ++s) {
-        std::size_t begin = std::min(n, s * chunk), end = std::min(n, begin + chunk);
-        helpers.push_back(spawn_monitor([pids, begin, end, what, id] {
-                              send_each(pids->data() + begin, pids->data() + end, what, id);
+        auto [first, end] = part(s);
+        helpers.push_back(spawn_monitor([pids, first, end, what, id] {
+                              send_each(pids->data() + first, pids->data() + end, what, id);
                           }).second);
     }
-    send_each(pids->data(), pids->data() + std::min(chunk, n), what, id);
+    auto [first, end] = part(0);
+    send_each(pids->data() + first, pids->data() + end, what, id);
     // When we return, every process has been told.
     for (Ref ref : helpers) receive(match::tuple(atoms::DOWN, ref, match::_, match::_, match::_));
 }
@@ -321,13 +329,14 @@ private:
             }
         }
         Pids committed;
+        std::vector<std::size_t> shard_bounds;
         std::vector<Pid> late;
         bool aborted;
         {
             Migration::AllShards lock(*m);
             aborted = !commit || m->any_failed();
             m->set_phase(aborted ? Migration::Phase::aborted : Migration::Phase::committed);
-            committed = std::make_shared<const std::vector<Pid>>(m->all_prepared());
+            committed = std::make_shared<const std::vector<Pid>>(m->all_prepared(&shard_bounds));
         }
         const std::vector<Pid>& prepared = *committed;
         if (aborted) {
@@ -342,7 +351,12 @@ private:
         }
         // Commit: from now on new processes start on the new version.
         modules_.install(m->to);
-        send_all(committed, commit_atom, m->id);
+        // Each scheduler's shard by one sender, in the order its processes
+        // prepared: the first to prepare, who have waited longest, switch
+        // first. (The shards one after the other, cut in halves, had the
+        // early ones of the second shard wait for the whole first one: a
+        // suspension of up to the whole upgrade.)
+        send_all(committed, commit_atom, m->id, shard_bounds);
         // Wait until each has switched, so that the report is complete
         // (counted every millisecond, as above).
         look_for_dead = Clock::now() + kLookForDead;
