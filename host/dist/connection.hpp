@@ -6,7 +6,9 @@
 // a writer (drains the send queue; sends a tick when idle for a quarter of
 // net_ticktime; declares the connection dead when nothing arrived for
 // net_ticktime). Every public member may be called from any thread and never
-// blocks on the network: sending only queues.
+// blocks on the network: a sender whose packet finds the connection idle
+// (nothing queued, nobody writing) writes it itself, as much as the socket
+// takes without blocking; otherwise, and for the rest, it queues.
 #pragma once
 
 #include "control_message.hpp"
@@ -45,6 +47,11 @@ struct TrafficCounters {
     // big messages did not hold up the others.
     std::atomic<std::uint64_t> interleaved_in{0};
     std::atomic<std::uint64_t> interleaved_out{0};
+    // Packets their sender's thread wrote whole (the connection was idle),
+    // and packets it found the socket full for and left, whole or in part,
+    // to the writer thread.
+    std::atomic<std::uint64_t> direct_out{0};
+    std::atomic<std::uint64_t> deferred_out{0};
 };
 
 struct PeerNode {
@@ -100,6 +107,7 @@ private:
     std::chrono::milliseconds ticktime_;
     TrafficCounters& counters_;
     OnDown on_down_;
+    const bool direct_writes_;  // the transport can write without blocking
 
     std::mutex out_mutex_;
     std::condition_variable out_cv_;
@@ -113,6 +121,12 @@ private:
     std::uint64_t next_sequence_ = 1;
     int fragmenting_ = 0;  // fragmented messages started and not finished
     bool closing_ = false;
+    // A thread is writing the socket: the writer, or a sender writing its
+    // packet itself (enqueue). Whoever sets it writes; the others queue.
+    bool writing_ = false;
+    // The tail of a packet a sender could only write in part: it goes out
+    // before anything queued.
+    std::string unfinished_;
     std::atomic<int64_t> last_in_ms_{0};  // steady clock, ms
 
     // Everything that must fire when the connection goes; and `down_`,

@@ -61,6 +61,22 @@ public:
         return true;
     }
 
+    bool can_write_now() const noexcept override { return true; }
+    std::ptrdiff_t write_now(const char* p, std::size_t n) override {
+        std::size_t done = 0;
+        while (done < n) {
+            ssize_t r = ::send(fd_, p + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+            if (r <= 0) {
+                fail(errno);
+                return -1;
+            }
+            done += static_cast<std::size_t>(r);
+        }
+        return static_cast<std::ptrdiff_t>(done);
+    }
+
     void shutdown() noexcept override { ::shutdown(fd_, SHUT_RDWR); }
 
     const char* last_error() const noexcept override {

@@ -8,9 +8,9 @@
 //    they block until done or the deadline passes and throw the
 //    blocking_socket.hpp errors (TimeoutError, ConnectionClosed,
 //    SocketError; TLS adds TlsSessionError).
-//  - after the handshake (read_exact, write_all): no deadline, false on any
-//    failure (last_error() says why). One thread may read while another
-//    writes (a connection's reader and writer).
+//  - after the handshake (read_exact, write_all, write_now): no deadline,
+//    false (-1) on any failure (last_error() says why). One thread may read
+//    while another writes (a connection's reader and writer).
 // shutdown() may be called from any thread at any time: blocked operations
 // (of either set) return false or throw ConnectionClosed, later ones too.
 // last_error() and describe() may be called from any thread.
@@ -35,6 +35,15 @@ public:
     virtual bool read_exact(char* p, std::size_t n) = 0;
     // Writes all n bytes; false on an error.
     virtual bool write_all(const char* p, std::size_t n) = 0;
+    // Whether write_now() is offered: a plain socket's; not TLS (a record
+    // may need the peer's answer before it can go: only the writer thread,
+    // which can wait, writes there).
+    virtual bool can_write_now() const noexcept { return false; }
+    // Writes what the socket takes right now without blocking: the number
+    // of bytes written (0 if it would block), -1 on an error. Never
+    // concurrent with write_all (the connection writes from one thread at a
+    // time). Only if can_write_now().
+    virtual std::ptrdiff_t write_now(const char* /*p*/, std::size_t /*n*/) { return 0; }
     // Ends the stream both ways: blocked reads and writes return false.
     virtual void shutdown() noexcept = 0;
     // What failed first, for logs ("" if nothing failed yet).

@@ -47,6 +47,9 @@ public:
     // Wakes the thread if it is parked. Any thread.
     void notify() noexcept;
     bool parked() const noexcept { return parked_.load(std::memory_order_seq_cst); }
+    // Parked and past its idle spin: asleep in the futex (notify() then makes
+    // a system call).
+    bool sleeping() const noexcept { return sleeping_.load(std::memory_order_seq_cst); }
 
     // For the watchdog and stats.
     uint64_t switches() const noexcept { return switches_.load(std::memory_order_relaxed); }

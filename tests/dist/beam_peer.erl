@@ -102,7 +102,33 @@ run(large_message, Host) ->
     spawn(fun() -> {echo, Host} ! {Self, {big, Big}} end),
     {Count, Size} = small_loop(Host, 0),
     result(big_back, Size),
-    result(small_during_big, Count).
+    result(small_during_big, Count);
+
+%% A sink for a flood from the host: tells the host's flood_test process
+%% where it is, then takes {flood, Sender, Seq, Bin} until every sender's
+%% {flood_end, Sender, N} (the host says how many senders first); results:
+%% how many messages and bytes arrived, and how many were out of their
+%% sender's order.
+run(flood_sink, Host) ->
+    {flood_test, Host} ! {sink, self()},
+    Senders = receive {flood_expect, K} -> K after 30000 -> 0 end,
+    {Count, Bytes, Disorder} = flood_loop(Senders, #{}, 0, 0, 0),
+    result(flood_messages, Count),
+    result(flood_bytes, Bytes),
+    result(flood_disorder, Disorder).
+
+flood_loop(0, _Next, Count, Bytes, Disorder) -> {Count, Bytes, Disorder};
+flood_loop(Open, Next, Count, Bytes, Disorder) ->
+    receive
+        {flood, S, Seq, Bin} ->
+            Expected = maps:get(S, Next, 1),
+            Bad = if Seq =:= Expected -> 0; true -> 1 end,
+            flood_loop(Open, Next#{S => Seq + 1}, Count + 1, Bytes + byte_size(Bin), Disorder + Bad);
+        {flood_end, S, N} ->
+            Bad = case maps:get(S, Next, 1) =:= N + 1 of true -> 0; false -> 1 end,
+            flood_loop(Open - 1, Next, Count, Bytes, Disorder + Bad)
+    after 60000 -> {Count, Bytes, {timeout, Disorder}}
+    end.
 
 ping_until(_, 0) -> pang;
 ping_until(Host, N) ->

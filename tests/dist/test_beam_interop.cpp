@@ -289,6 +289,46 @@ TEST_CASE("a 64 MiB message each way does not hold up small messages", "[dist][b
     CHECK(t.interleaved_out.load() >= 1);
 }
 
+TEST_CASE("a flood to a frozen BEAM node waits in order and arrives whole", "[dist][beam]") {
+    HostNode host("hflood");
+    ScopedProcess me;
+    register_name(Atom("flood_test"), self());
+    ErlNode erl(peer_args(unique_alive("beam"), host.cookie, host.name, "flood_sink"));
+    auto hello = receive([](const Term& t) { return t.is_tuple(2) && t[0].is_atom(Atom("sink")); }, 30s);
+    REQUIRE(hello);
+    const Pid sink = (*hello)[1].get<Pid>();
+    constexpr int senders = 3, each = 1500;
+    send(sink, Term::tuple({Atom("flood_expect"), int64_t{senders}}));
+    const std::uint64_t direct_before = host.dist->traffic().direct_out.load();
+    // Frozen: the socket's buffers fill, the senders' own writes find it full
+    // and leave the rest (in part or whole) to the connection's writer.
+    ::kill(erl.pid(), SIGSTOP);
+    std::int64_t bytes = 0;
+    for (int s = 0; s < senders; ++s) {
+        for (int i = 1; i <= each; ++i) bytes += (i * 7919 + s * 131) % 40000 + 1;
+        spawn([s, sink, me = self()] {
+            for (int i = 1; i <= each; ++i) {
+                std::string blob(static_cast<std::size_t>((i * 7919 + s * 131) % 40000 + 1), static_cast<char>('a' + s));
+                send(sink, Term::tuple({Atom("flood"), int64_t{s}, int64_t{i}, Term::binary(blob)}));
+            }
+            send(sink, Term::tuple({Atom("flood_end"), int64_t{s}, int64_t{each}}));
+            send(me, Atom("sent"));
+        });
+    }
+    // Sending only queues: every sender is done while the peer is frozen.
+    for (int s = 0; s < senders; ++s) CHECK(receive([](const Term& t) { return t.is_atom(Atom("sent")); }, 60s));
+    const TrafficCounters& t = host.dist->traffic();
+    CHECK(t.direct_out.load() > direct_before);  // before the buffers filled
+    CHECK(t.deferred_out.load() >= 1);
+    ::kill(erl.pid(), SIGCONT);
+    std::string out = erl.wait_exit(Deadline(120s));
+    INFO(out);
+    auto r = results(out);
+    CHECK(r["flood_messages"] == std::to_string(senders * each));
+    CHECK(r["flood_bytes"] == std::to_string(bytes));
+    CHECK(r["flood_disorder"] == "0");
+}
+
 TEST_CASE("a peer that stops answering is declared down after net_ticktime", "[dist][beam]") {
     HostNode host("htick");  // net_ticktime 4 s
     std::string beam_alive = unique_alive("beam");
