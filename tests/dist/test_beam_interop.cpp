@@ -297,14 +297,14 @@ TEST_CASE("a flood to a frozen BEAM node waits in order and arrives whole", "[di
     auto hello = receive([](const Term& t) { return t.is_tuple(2) && t[0].is_atom(Atom("sink")); }, 30s);
     REQUIRE(hello);
     const Pid sink = (*hello)[1].get<Pid>();
-    constexpr int senders = 3, each = 1500;
+    static constexpr int senders = 3, each = 1500;
     send(sink, Term::tuple({Atom("flood_expect"), int64_t{senders}}));
     const std::uint64_t direct_before = host.dist->traffic().direct_out.load();
-    // Frozen: the socket's buffers fill, the senders' own writes find it full
-    // and leave the rest (in part or whole) to the connection's writer.
+    // Frozen: the socket's buffers fill; a sender's own write finds it full
+    // and leaves the rest (in part or whole) to the connection's writer.
     ::kill(erl.pid(), SIGSTOP);
     std::int64_t bytes = 0;
-    for (int s = 0; s < senders; ++s) {
+    auto start_sender = [&](int s) {
         for (int i = 1; i <= each; ++i) bytes += (i * 7919 + s * 131) % 40000 + 1;
         spawn([s, sink, me = self()] {
             for (int i = 1; i <= each; ++i) {
@@ -314,12 +314,19 @@ TEST_CASE("a flood to a frozen BEAM node waits in order and arrives whole", "[di
             send(sink, Term::tuple({Atom("flood_end"), int64_t{s}, int64_t{each}}));
             send(me, Atom("sent"));
         });
-    }
+    };
+    auto sent = [] { return receive([](const Term& t) { return t.is_atom(Atom("sent")); }, 60s).has_value(); };
     // Sending only queues: every sender is done while the peer is frozen.
-    for (int s = 0; s < senders; ++s) CHECK(receive([](const Term& t) { return t.is_atom(Atom("sent")); }, 60s));
+    // The first alone: with nothing queued, its packets go straight to the
+    // socket until it is full (30 MB > loopback's buffers).
+    start_sender(0);
+    CHECK(sent());
     const TrafficCounters& t = host.dist->traffic();
-    CHECK(t.direct_out.load() > direct_before);  // before the buffers filled
+    CHECK(t.direct_out.load() > direct_before);
     CHECK(t.deferred_out.load() >= 1);
+    // The others together, behind what waits.
+    for (int s = 1; s < senders; ++s) start_sender(s);
+    for (int s = 1; s < senders; ++s) CHECK(sent());
     ::kill(erl.pid(), SIGCONT);
     std::string out = erl.wait_exit(Deadline(120s));
     INFO(out);
