@@ -18,6 +18,11 @@
 
 namespace otpp::code {
 
+uint32_t next_version_pin_id() noexcept {
+    static std::atomic<uint32_t> next{0};
+    return next.fetch_add(1, std::memory_order_relaxed) % 0x7fff'ffffu + 1;
+}
+
 namespace {
 // A process waits as a process (suspended); a plain thread sleeps.
 void wait_a_moment() {

@@ -5,6 +5,7 @@
 // code server decides when versions become old and are purged.
 #pragma once
 
+#include <otpp/export.hpp>
 #include <otpp/module.hpp>
 #include <otpp/term.hpp>
 
@@ -18,7 +19,15 @@ namespace otpp::code {
 
 class PluginLibrary;
 
+// A number no other version gets in this run (from 1; 31 bits).
+OTPP_API uint32_t next_version_pin_id() noexcept;
+
 struct ModuleVersion {
+    // What the process table's pin words name this version by: a word (the
+    // pid's serial and this number) can be read in one load, and a number
+    // never reused cannot name a version freed and reallocated at the same
+    // address.
+    const uint32_t pin_id = next_version_pin_id();
     Atom name;
     std::string version;
     BehaviourKind kind = BehaviourKind::gen_server;

@@ -161,7 +161,9 @@ void migrate_rolling(runtime::Process& me, Migration& m, std::vector<Pid> pids, 
 
 std::vector<Pid> behaviours_pinned(ModuleTable& modules, const ModuleVersion& v, std::vector<Pid>* others = nullptr) {
     std::vector<Pid> out;
-    for (auto& p : modules.pinned_to(&v)) {
+    auto pinned = modules.pinned_to(&v);
+    out.reserve(pinned.size());
+    for (auto& p : pinned) {
         if (p.behaviour) out.push_back(p.pid);
         else if (others) others->push_back(p.pid);
     }

@@ -19,12 +19,13 @@ Kernel::Kernel(const RuntimeOptions& options)
         schedulers_.push_back(std::make_unique<Scheduler>(*this, static_cast<int>(i), now_ms()));
     modules_.make_current(modules_.static_version(supervisor::builtin_module()));
     modules_.set_pin_finder([this](const code::ModuleVersion* version) {
+        // Counted first: reading the words twice costs less than growing a
+        // vector of 100k pins (copies, and page faults on each new block).
+        std::size_t count = 0;
+        table_.for_each_pinned(version->pin_id, [&](Pid, bool) { ++count; });
         std::vector<code::PinnedProcess> pinned;
-        table_.for_each([&](Process& p) {
-            if (!p.is_alive()) return;
-            auto [code, kind] = p.pin();
-            if (code == version) pinned.push_back({p.pid(), kind == Process::PinKind::behaviour});
-        });
+        pinned.reserve(count + 64);  // and room for those spawned meanwhile
+        table_.for_each_pinned(version->pin_id, [&](Pid pid, bool inherited) { pinned.push_back({pid, !inherited}); });
         return pinned;
     });
     for (auto& s : schedulers_) adopt_thread(s->start_thread());
@@ -63,6 +64,8 @@ detail::SpawnResult Kernel::spawn(detail::ProcessBody body, const SpawnOptions& 
     if (parent && parent->code_) {
         p->code_ = parent->code_;
         p->code_inherited_ = true;
+        table_.pin_slot(p->pid_.id).store(ProcessTable::pin_word(p->pid_.serial, p->code_->pin_id, true),
+                                          std::memory_order_release);
     }
     p->label_ = options.label;
     p->spawned_at_ = where;

@@ -104,6 +104,7 @@ void Process::reset_for_spawn(Kernel& kernel, Pid pid) {
     registered_name_.reset();
     code_.reset();
     code_inherited_ = false;
+    kernel.table().pin_slot(pid_.id).store(0, std::memory_order_release);
     callback_.store(nullptr, std::memory_order_relaxed);
 }
 
@@ -113,6 +114,10 @@ void Process::set_code(std::shared_ptr<const code::ModuleVersion> version, PinKi
     previous = std::move(code_);
     code_ = std::move(version);
     code_inherited_ = kind == PinKind::inherited;
+    // A process whose inbox has closed is no longer found by its pin.
+    bool indexed = code_ && !inbox_.closed();
+    kernel_->table().pin_slot(pid_.id).store(
+        indexed ? ProcessTable::pin_word(pid_.serial, code_->pin_id, code_inherited_) : 0, std::memory_order_release);
 }
 
 std::pair<const code::ModuleVersion*, Process::PinKind> Process::pin() const {
@@ -625,6 +630,9 @@ void Process::terminate(Term reason) noexcept {
     // acts as if we never existed (noproc). What is already queued was sent
     // while we lived and gets the answer a live process would give.
     Signal* leftover = inbox_.close();
+    // Not alive any more: not pinned as far as the code server is concerned
+    // (the pin itself goes last, below).
+    kernel_->table().pin_slot(pid_.id).store(0, std::memory_order_release);
     for (Signal* list : {unapplied_, leftover}) {
         while (list) {
             Signal* s = list;

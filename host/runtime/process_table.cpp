@@ -10,6 +10,7 @@ namespace otpp::runtime {
 
 ProcessTable::~ProcessTable() {
     for (auto& chunk : chunks_) delete[] chunk.load(std::memory_order_relaxed);
+    for (auto& words : pin_chunks_) delete[] words.load(std::memory_order_relaxed);
 }
 
 Process* ProcessTable::slot(uint32_t id) noexcept {
@@ -38,8 +39,10 @@ Process* ProcessTable::allocate() {
             uint32_t c = id >> kChunkBits;
             if (!chunks_[c].load(std::memory_order_acquire)) {
                 std::lock_guard lock(grow_lock_);
-                if (!chunks_[c].load(std::memory_order_relaxed))
+                if (!chunks_[c].load(std::memory_order_relaxed)) {
+                    pin_chunks_[c].store(new std::atomic<uint64_t>[kChunkSize](), std::memory_order_release);
                     chunks_[c].store(new Process[kChunkSize], std::memory_order_release);
+                }
             }
         }
         Process* p = slot(id);

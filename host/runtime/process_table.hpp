@@ -14,6 +14,7 @@
 
 #include <otpp/term.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -44,12 +45,43 @@ public:
 
     // Calls f on every slot that currently holds a process (with a reference held).
     void for_each(const std::function<void(Process&)>& f);
+
+    // The pin index: one word per slot saying which module version its live
+    // process is pinned to (Process::set_code and the spawn that inherits a
+    // pin write it; the exit protocol clears it as the inbox closes), so
+    // that finding the processes pinned to a version reads 8 bytes per slot
+    // instead of locking every control block (9 ms for 100k processes, on
+    // one thread, at the start of every upgrade). A word is the pid's serial
+    // (high half) and the version's pin_id << 1 | 1 if the pin is inherited;
+    // 0: no pin. Written only by the slot's owner, read by anyone.
+    static uint64_t pin_word(uint32_t serial, uint32_t pin_id, bool inherited) noexcept {
+        return pin_id ? static_cast<uint64_t>(serial) << 32 | pin_id << 1 | (inherited ? 1 : 0) : 0;
+    }
+    std::atomic<uint64_t>& pin_slot(uint32_t id) noexcept {
+        return pin_chunks_[id >> kChunkBits].load(std::memory_order_acquire)[id & (kChunkSize - 1)];
+    }
+    // Calls f(pid, inherited) for every live process pinned to `pin_id`, by id.
+    template <class F>
+    void for_each_pinned(uint32_t pin_id, F&& f) const {
+        uint32_t n = fresh_.load(std::memory_order_acquire);
+        for (uint32_t first = 0; first < n; first += kChunkSize) {
+            const std::atomic<uint64_t>* words = pin_chunks_[first >> kChunkBits].load(std::memory_order_acquire);
+            if (!words) continue;  // its first slot is being handed out
+            uint32_t end = std::min(kChunkSize, n - first);
+            for (uint32_t i = 0; i < end; ++i) {
+                uint64_t w = words[i].load(std::memory_order_acquire);
+                if (w && static_cast<uint32_t>(w) >> 1 == pin_id)
+                    f(Pid{0, first + i, static_cast<uint32_t>(w >> 32)}, (w & 1) != 0);
+            }
+        }
+    }
     std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
 
 private:
     Process* slot(uint32_t id) noexcept;
 
     std::array<std::atomic<Process*>, kMaxChunks> chunks_{};
+    std::array<std::atomic<std::atomic<uint64_t>*>, kMaxChunks> pin_chunks_{};  // published before chunks_
     std::atomic<uint32_t> fresh_{0};  // ids below this have been handed out once
     Spinlock free_lock_;
     std::vector<uint32_t> free_;      // LIFO: reuse warm control blocks first
