@@ -400,7 +400,7 @@ constexpr std::string_view root_keys[] = {"node", "code", "control", "distributi
 constexpr std::string_view distribution_keys[] = {"enabled",    "names",      "cookie", "net_ticktime_s",
                                                    "port",       "hidden",     "tls",    "certfile",
                                                    "keyfile",    "cacertfile", "verify", "fail_if_no_peer_cert",
-                                                   "verify_hostname"};
+                                                   "verify_hostname", "busy_limit_kib"};
 constexpr std::string_view tls_keys[] = {"certfile", "keyfile", "cacertfile", "verify", "fail_if_no_peer_cert",
                                          "verify_hostname"};
 constexpr std::string_view verify_modes[] = {"verify_peer", "verify_none"};
@@ -647,6 +647,7 @@ private:
             d.cookie = s->get();
         }
         if (auto v = get_int(t, path, "net_ticktime_s", 1, 3600)) d.net_ticktime_s = *v;
+        if (auto v = get_int(t, path, "busy_limit_kib", 1, 2097151)) d.busy_limit_kib = *v;
         if (auto v = get_int(t, path, "port", 0, 65535)) d.port = *v;
         if (auto b = get_bool(t, path, "hidden")) d.hidden = *b;
         read_distribution_tls(t, d);

@@ -102,6 +102,7 @@ struct DistributionConfig {
     bool long_names = false;             // names = "longnames" (erl -name); default "shortnames" (-sname)
     std::optional<std::string> cookie;   // else $OTPP_COOKIE, else ~/.erlang.cookie
     std::int64_t net_ticktime_s = 60;    // 1..3600
+    std::int64_t busy_limit_kib = 1024;  // 1..2097151 (erl's +zdbbl)
     std::int64_t port = 0;               // 0..65535; 0: any free port
     bool hidden = false;
     // TLS distribution, as erl's -proto_dist inet_tls (docs/DISTRIBUTION.md#tls).

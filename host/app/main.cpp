@@ -90,6 +90,7 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
         d.long_names = config.distribution.long_names;
         d.cookie = config.distribution.cookie;
         d.net_ticktime = std::chrono::seconds(config.distribution.net_ticktime_s);
+        d.busy_limit = static_cast<std::size_t>(config.distribution.busy_limit_kib) * 1024;
         d.port = static_cast<std::uint16_t>(config.distribution.port);
         d.hidden = config.distribution.hidden;
         if (config.distribution.tls) {

@@ -43,12 +43,14 @@ Term op(Op o) { return Term(static_cast<int64_t>(o)); }
 }  // namespace
 
 Connection::Connection(runtime::Kernel& kernel, NodeTable& nodes, std::unique_ptr<Transport> stream, PeerNode peer,
-                       std::chrono::milliseconds net_ticktime, TrafficCounters& counters, OnDown on_down)
+                       std::chrono::milliseconds net_ticktime, std::size_t busy_limit, TrafficCounters& counters,
+                       OnDown on_down)
     : kernel_(kernel),
       nodes_(nodes),
       stream_(std::move(stream)),
       peer_(peer),
       ticktime_(net_ticktime),
+      busy_limit_(busy_limit),
       counters_(counters),
       on_down_(std::move(on_down)),
       direct_writes_(stream_->can_write_now()) {
@@ -127,16 +129,51 @@ void Connection::enqueue(Pid sender, EncodedMessage message) {
             }
             if (closing_) return;
         }
+        const std::size_t bytes = fragment ? message.body.size() : item.packet.size();
         if (fragment) item.fragments.emplace(std::move(message), next_sequence_++);
-        auto& queue = streams_[sender];
-        if (queue.empty()) turn_.push_back(sender);
-        queue.push_back(std::move(item));
+        SenderQueue& q = streams_[sender];
+        if (q.items.empty()) turn_.push_back(sender);
+        q.items.push_back(std::move(item));
+        if (q.bytes < busy_limit_ && q.bytes + bytes >= busy_limit_)
+            counters_.busy_now.fetch_add(1, std::memory_order_relaxed);
+        q.bytes += bytes;
     }
     out_cv_.notify_one();
 }
 
 void Connection::send_control(Pid sender, const Term& control, const Term* payload) {
     enqueue(sender, encode_message(control, payload, nodes_));
+}
+
+bool Connection::wait_if_busy(Pid sender) {
+    std::lock_guard lock(out_mutex_);
+    if (closing_) return false;
+    auto it = streams_.find(sender);
+    if (it == streams_.end() || it->second.bytes < busy_limit_) return false;
+    it->second.waiting = true;
+    counters_.busy_waits.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+void Connection::drained(Pid sender, SenderQueue& q, std::size_t taken, std::vector<Pid>& tell) {
+    const bool was_busy = q.bytes >= busy_limit_;
+    q.bytes -= taken;
+    if (!was_busy || q.bytes >= busy_limit_) return;
+    counters_.busy_now.fetch_sub(1, std::memory_order_relaxed);
+    if (q.waiting) tell.push_back(sender);
+    q.waiting = false;
+}
+
+void Connection::tell_unbusy(const std::vector<Pid>& who) noexcept {
+    if (who.empty()) return;
+    try {
+        static const Atom unbusy("$otpp_dist_unbusy");
+        const Term message = Term::tuple({unbusy, peer_.node.name});
+        for (Pid p : who) kernel_.send_signal(p, new Signal(SignalKind::Message, Pid{}, message));
+    } catch (const std::exception& e) {
+        // Out of memory: they find out at their next check (wait_while_busy polls).
+        spdlog::warn("distribution: cannot resume the senders to {}: {}", peer_.node.name.name(), e.what());
+    }
 }
 
 void Connection::route(Pid to, Signal* s) noexcept {
@@ -244,6 +281,7 @@ void Connection::writer_loop() {
     // others every fragment.
     constexpr std::size_t batch_limit = 256 * 1024;
     std::string batch;
+    std::vector<Pid> unbusy;
     for (;;) {
         batch.clear();
         {
@@ -260,26 +298,32 @@ void Connection::writer_loop() {
                 Pid sender = turn_.front();
                 turn_.pop_front();
                 auto it = streams_.find(sender);
-                Outgoing& head = it->second.front();
+                SenderQueue& q = it->second;
+                Outgoing& head = q.items.front();
                 bool finished = true;
                 if (head.fragments) {
                     if (!head.fragments->started()) {  // a new big message, maybe beside another
                         if (fragmenting_ > 0) counters_.interleaved_out.fetch_add(1, std::memory_order_relaxed);
                         ++fragmenting_;
                     }
+                    const std::size_t before = head.fragments->remaining();
                     head.fragments->next(batch);
+                    drained(sender, q, before - head.fragments->remaining(), unbusy);
                     counters_.fragments_out.fetch_add(1, std::memory_order_relaxed);
                     finished = head.fragments->done();
                     if (finished) --fragmenting_;
                 } else {
                     if (fragmenting_ > 0) counters_.interleaved_out.fetch_add(1, std::memory_order_relaxed);
                     batch.append(head.packet);
+                    drained(sender, q, head.packet.size(), unbusy);
                 }
-                if (finished) it->second.pop_front();
-                if (it->second.empty()) streams_.erase(it);
+                if (finished) q.items.pop_front();
+                if (q.items.empty()) streams_.erase(it);
                 else turn_.push_back(sender);
             }
         }
+        tell_unbusy(unbusy);
+        unbusy.clear();
         // net_ticktime: silence from the peer for that long means it is gone.
         if (now_ms() - last_in_ms_.load(std::memory_order_relaxed) > ticktime_.count()) {
             went_down("net_tick_timeout");
@@ -593,10 +637,16 @@ void Connection::spawn_request(ControlMessage& m) {
 
 void Connection::went_down(const std::string& why) noexcept {
     std::call_once(down_once_, [&] {
+        std::vector<Pid> unbusy;
         {
             std::lock_guard lock(out_mutex_);
             closing_ = true;
+            // Nothing more will be written: the suspended go on.
+            for (auto& [sender, q] : streams_) drained(sender, q, q.bytes, unbusy);
+            streams_.clear();
+            turn_.clear();
         }
+        tell_unbusy(unbusy);
         out_cv_.notify_all();
         stream_->shutdown();
         std::set<std::pair<Pid, Pid>> links;

@@ -9,6 +9,13 @@
 // blocks on the network: a sender whose packet finds the connection idle
 // (nothing queued, nobody writing) writes it itself, as much as the socket
 // takes without blocking; otherwise, and for the rest, it queues.
+//
+// Busy (Erlang's busy_dist_port, per sender): when more than busy_limit
+// bytes of one process wait in the queue, Distribution::wait_while_busy
+// suspends that process until the writer has brought its share back under
+// the limit: a fast sender cannot fill the memory with what a slow peer has
+// not read. Unlike the BEAM, which suspends every sender to a busy node,
+// the others go on: a big message does not stop small ones.
 #pragma once
 
 #include "control_message.hpp"
@@ -30,6 +37,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace otpp::runtime {
 class Kernel;
@@ -52,6 +60,10 @@ struct TrafficCounters {
     // to the writer thread.
     std::atomic<std::uint64_t> direct_out{0};
     std::atomic<std::uint64_t> deferred_out{0};
+    // Senders with more than the busy limit queued right now, and how many
+    // times a process was suspended for that (Erlang's busy_dist_port).
+    std::atomic<int> busy_now{0};
+    std::atomic<std::uint64_t> busy_waits{0};
 };
 
 struct PeerNode {
@@ -67,7 +79,8 @@ public:
     using OnDown = std::function<void(Connection&, const std::string& why)>;
 
     Connection(runtime::Kernel& kernel, NodeTable& nodes, std::unique_ptr<Transport> stream, PeerNode peer,
-               std::chrono::milliseconds net_ticktime, TrafficCounters& counters, OnDown on_down);
+               std::chrono::milliseconds net_ticktime, std::size_t busy_limit, TrafficCounters& counters,
+               OnDown on_down);
     ~Connection();  // closes and joins
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -89,6 +102,11 @@ public:
     // what one sender sends leaves in order; different senders' messages
     // interleave, a big one fragment by fragment.
     void send_control(Pid sender, const Term& control, const Term* payload);
+
+    // If more than the busy limit of `sender`'s is queued, it is told
+    // {'$otpp_dist_unbusy', PeerNode} once it is less (or once the
+    // connection is down) and true is returned.
+    bool wait_if_busy(Pid sender);
 
 private:
     void reader_loop();
@@ -116,7 +134,12 @@ private:
         std::string packet;                      // whole, with its 4-byte length
         std::optional<FragmentWriter> fragments;  // or this
     };
-    std::map<Pid, std::deque<Outgoing>> streams_;
+    struct SenderQueue {
+        std::deque<Outgoing> items;
+        std::size_t bytes = 0;  // packets' bytes, and the fragmented messages' bytes still to go
+        bool waiting = false;   // the sender is suspended until bytes < busy_limit_
+    };
+    std::map<Pid, SenderQueue> streams_;
     std::deque<Pid> turn_;  // senders with something queued, round robin
     std::uint64_t next_sequence_ = 1;
     int fragmenting_ = 0;  // fragmented messages started and not finished
@@ -127,6 +150,10 @@ private:
     // The tail of a packet a sender could only write in part: it goes out
     // before anything queued.
     std::string unfinished_;
+    const std::size_t busy_limit_;
+    // A queue's bytes shrank by `taken`: counts and tells as the limit is crossed.
+    void drained(Pid sender, SenderQueue& q, std::size_t taken, std::vector<Pid>& tell);  // under out_mutex_
+    void tell_unbusy(const std::vector<Pid>& who) noexcept;
     std::atomic<int64_t> last_in_ms_{0};  // steady clock, ms
 
     // Everything that must fire when the connection goes; and `down_`,

@@ -337,7 +337,7 @@ void Distribution::install(std::unique_ptr<Transport> stream, PeerNode peer) {
     peer.index = nodes_.index_of(peer.node);
     const std::string carrier = stream->describe();
     auto conn = std::make_shared<Connection>(
-        kernel_, nodes_, std::move(stream), peer, options_.net_ticktime, counters_,
+        kernel_, nodes_, std::move(stream), peer, options_.net_ticktime, options_.busy_limit, counters_,
         [this](Connection& c, const std::string& why) { connection_down(c, why); });
     std::unique_ptr<Pending> pending;
     {
@@ -450,6 +450,19 @@ void Distribution::run_worker(std::function<void()> work) {
         --workers_;
         changed_.notify_all();
     }).detach();
+}
+
+void Distribution::wait_while_busy(Atom node) {
+    if (counters_.busy_now.load(std::memory_order_relaxed) == 0) return;  // the common case: one load
+    runtime::Process* me = runtime::current_process();
+    if (!me) return;  // a thread cannot be suspended: it only queues
+    const Term unbusy = Term::tuple({Atom("$otpp_dist_unbusy"), node});
+    for (;;) {
+        auto conn = connection(node);
+        if (!conn || !conn->wait_if_busy(me->pid())) return;
+        // Checked again after each wake: another sender may have filled it.
+        otpp::receive([&](const Term& t) { return t == unbusy; }, infinity);
+    }
 }
 
 std::shared_ptr<Connection> Distribution::connection(Atom node) const {

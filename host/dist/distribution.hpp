@@ -46,6 +46,9 @@ struct DistributionOptions {
     std::optional<std::string> cookie;  // else $OTPP_COOKIE, else ~/.erlang.cookie
     std::chrono::milliseconds net_ticktime{60'000};
     std::chrono::milliseconds connect_timeout{7'000};  // EPMD lookup + TCP + handshake
+    // A connection with more than this queued is busy: processes that send
+    // on it are suspended until it drains (erl's +zdbbl, same default).
+    std::size_t busy_limit = 1024 * 1024;
     bool hidden = false;      // see no node in nodes() / monitor_nodes (erl -hidden's view)
     std::uint16_t port = 0;   // listening port; 0: any free port
     // TLS distribution (erl's -proto_dist inet_tls; tls_transport.hpp):
@@ -80,6 +83,7 @@ public:
     Atom node_of(std::uint32_t node_index) const override;
     void route(Pid to, runtime::Signal* s) noexcept override;
     void send_named(Pid from, Atom name, Atom node, Term message) noexcept override;
+    void wait_while_busy(Atom node) override;
     bool connect(Atom node) override;
     bool disconnect(Atom node) override;
     std::vector<Atom> nodes() const override;

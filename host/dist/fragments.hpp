@@ -30,6 +30,7 @@ public:
     FragmentWriter(EncodedMessage message, std::uint64_t sequence);
     bool done() const noexcept { return offset_ >= message_.body.size(); }
     bool started() const noexcept { return offset_ > 0; }
+    std::size_t remaining() const noexcept { return message_.body.size() - offset_; }  // body bytes
     // Appends the next fragment, with its 4-byte length, to `out`.
     void next(std::string& out);
 

@@ -46,7 +46,10 @@ void send(Atom name, Atom to_node, Term message) {
     if (!r) return;  // not distributed: no other node can be reached
     runtime::Process* sender = runtime::current_process();
     r->send_named(sender ? sender->pid() : Pid{}, name, to_node, std::move(message));
-    if (sender) sender->consume_reductions(1);
+    if (sender) {
+        sender->consume_reductions(10);
+        r->wait_while_busy(to_node);
+    }
 }
 
 bool connect_node(Atom n) {

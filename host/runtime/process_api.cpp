@@ -45,6 +45,8 @@ void send(Pid to, Term message) {
     // against ~0.1 us locally): charged as such, so that a process sending
     // remotely in a loop still gives way to the others.
     if (sender) sender->consume_reductions(to.node != 0 ? 10 : 1);
+    if (to.node != 0 && sender)
+        if (runtime::Remote* r = k.remote()) r->wait_while_busy(r->node_of(to.node));
 }
 
 void send(Atom name, Term message) {

@@ -36,6 +36,14 @@ public:
     virtual void route(Pid to, Signal* s) noexcept = 0;
     // {Name, Node} ! Message for another node.
     virtual void send_named(Pid from, Atom name, Atom node, Term message) noexcept = 0;
+    // Called by a process that has just sent to `node`: returns at once,
+    // unless more than the busy limit of its own messages wait in that
+    // connection's queue (the peer reads slower than it sends). Then it
+    // suspends the calling process (as a process: its scheduler serves the
+    // others) until its share is back under the limit or the connection is
+    // gone: Erlang's busy_dist_port, per sender. May throw what receive()
+    // throws (an exit signal).
+    virtual void wait_while_busy(Atom node) = 0;
 
     // A pid that stands for "the process registered as some name on `node`"
     // in a monitor by name (Process::monitor_name): it routes to whichever

@@ -19,6 +19,7 @@
 #include <otpp/runtime.hpp>
 #include <otpp/scoped_process.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -287,10 +288,14 @@ TEST_CASE("a 64 MiB message each way does not hold up small messages", "[dist][b
     CHECK(t.fragments_out.load() >= 1024);
     CHECK(t.interleaved_in.load() >= 1);
     CHECK(t.interleaved_out.load() >= 1);
+    // The echo was suspended while its 64 MiB left (the busy limit, per
+    // sender); echo_small was not (its replies interleaved above).
+    CHECK(t.busy_waits.load() >= 1);
 }
 
-TEST_CASE("a flood to a frozen BEAM node waits in order and arrives whole", "[dist][beam]") {
-    HostNode host("hflood");
+TEST_CASE("a flood to a frozen BEAM node suspends its senders past the busy limit and all arrives in order",
+          "[dist][beam]") {
+    HostNode host("hflood");  // busy limit: the default, 1 MiB
     ScopedProcess me;
     register_name(Atom("flood_test"), self());
     ErlNode erl(peer_args(unique_alive("beam"), host.cookie, host.name, "flood_sink"));
@@ -298,42 +303,57 @@ TEST_CASE("a flood to a frozen BEAM node waits in order and arrives whole", "[di
     REQUIRE(hello);
     const Pid sink = (*hello)[1].get<Pid>();
     static constexpr int senders = 3, each = 1500;
+    static std::atomic<int> progress[senders];
     send(sink, Term::tuple({Atom("flood_expect"), int64_t{senders}}));
-    const std::uint64_t direct_before = host.dist->traffic().direct_out.load();
+    const TrafficCounters& t = host.dist->traffic();
+    const std::uint64_t direct_before = t.direct_out.load();
     // Frozen: the socket's buffers fill; a sender's own write finds it full
-    // and leaves the rest (in part or whole) to the connection's writer.
+    // and leaves the rest (in part or whole) to the connection's writer;
+    // then the queue passes the busy limit and the senders are suspended.
     ::kill(erl.pid(), SIGSTOP);
     std::int64_t bytes = 0;
     auto start_sender = [&](int s) {
+        progress[s] = 0;
         for (int i = 1; i <= each; ++i) bytes += (i * 7919 + s * 131) % 40000 + 1;
         spawn([s, sink, me = self()] {
             for (int i = 1; i <= each; ++i) {
                 std::string blob(static_cast<std::size_t>((i * 7919 + s * 131) % 40000 + 1), static_cast<char>('a' + s));
                 send(sink, Term::tuple({Atom("flood"), int64_t{s}, int64_t{i}, Term::binary(blob)}));
+                progress[s].store(i);
             }
             send(sink, Term::tuple({Atom("flood_end"), int64_t{s}, int64_t{each}}));
             send(me, Atom("sent"));
         });
     };
-    auto sent = [] { return receive([](const Term& t) { return t.is_atom(Atom("sent")); }, 60s).has_value(); };
-    // Sending only queues: every sender is done while the peer is frozen.
+    auto sent = [](Timeout within) {
+        return receive([](const Term& t) { return t.is_atom(Atom("sent")); }, within).has_value();
+    };
     // The first alone: with nothing queued, its packets go straight to the
     // socket until it is full (30 MB > loopback's buffers).
     start_sender(0);
-    CHECK(sent());
-    const TrafficCounters& t = host.dist->traffic();
+    CHECK_FALSE(sent(1500ms));  // without the limit: done in milliseconds, the 30 MB queued
     CHECK(t.direct_out.load() > direct_before);
     CHECK(t.deferred_out.load() >= 1);
-    // The others together, behind what waits.
+    CHECK(t.busy_now.load() == 1);
+    const std::uint64_t waits = t.busy_waits.load();
+    CHECK(waits >= 1);
+    // What it got out: the socket's buffers and at most the limit queued
+    // (plus the message that crossed it; the messages average 20 KB).
+    INFO("sent before the limit held it: " << progress[0].load());
+    CHECK(progress[0].load() < each / 2);
+    // The others too are suspended, behind what waits.
     for (int s = 1; s < senders; ++s) start_sender(s);
-    for (int s = 1; s < senders; ++s) CHECK(sent());
+    CHECK_FALSE(sent(500ms));
     ::kill(erl.pid(), SIGCONT);
+    for (int s = 0; s < senders; ++s) CHECK(sent(60s));
     std::string out = erl.wait_exit(Deadline(120s));
     INFO(out);
     auto r = results(out);
     CHECK(r["flood_messages"] == std::to_string(senders * each));
     CHECK(r["flood_bytes"] == std::to_string(bytes));
     CHECK(r["flood_disorder"] == "0");
+    CHECK(t.busy_now.load() == 0);
+    CHECK(t.busy_waits.load() > waits);
 }
 
 TEST_CASE("a peer that stops answering is declared down after net_ticktime", "[dist][beam]") {

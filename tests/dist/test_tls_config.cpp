@@ -124,6 +124,14 @@ TEST_CASE("config: the [distribution] TLS keys, their defaults and paths", "[dis
     CHECK_FALSE(c.distribution.tls);
 }
 
+TEST_CASE("config: [distribution] busy_limit_kib", "[dist][config]") {
+    CHECK(parse_host_config(node + "[distribution]\n", "/etc/otpp/host.toml").distribution.busy_limit_kib == 1024);
+    CHECK(parse_host_config(node + "[distribution]\nbusy_limit_kib = 64\n", "/etc/otpp/host.toml")
+              .distribution.busy_limit_kib == 64);
+    CHECK(error_of(node + "[distribution]\nbusy_limit_kib = 0\n").find("distribution.busy_limit_kib") !=
+          std::string::npos);
+}
+
 TEST_CASE("config: TLS settings that are incomplete or malformed", "[dist][tls][config]") {
     CHECK(error_of(node + "[distribution]\ntls = true\ncacertfile = \"ca.pem\"\n") ==
           "/etc/otpp/host.toml:3:1: distribution.certfile is required with tls = true (this node's certificate, PEM)");

@@ -36,7 +36,8 @@ OTPP_API std::vector<Atom> nodes();
 
 // {Name, Node} ! Message. For this node it is send(name, message) (throws
 // BadArg if the name is free); for another node it never throws and a
-// message to a name nobody holds there is dropped, as in Erlang.
+// message to a name nobody holds there is dropped, as in Erlang. Like
+// send(Pid, ...), suspends a process whose queue to that node is busy.
 OTPP_API void send(Atom name, Atom node, Term message);
 
 // net_kernel:connect_node/1: true once connected (at once if already).

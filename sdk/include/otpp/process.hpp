@@ -122,8 +122,12 @@ std::pair<Pid, Ref> spawn_monitor(F&& fn, const SpawnOptions& options = {},
     return {r.pid, r.monitor};
 }
 
-// Asynchronous send; never blocks. Sending to a dead pid does nothing.
-// Any thread.
+// Asynchronous send. Sending to a dead pid does nothing. Any thread.
+// Never blocks, with one exception, as in Erlang (busy_dist_port): a process
+// that has more than the busy limit (1 MiB by default) of its own messages
+// queued for another node, which reads slower than it sends, is suspended
+// here until that share is back under the limit or the connection is lost.
+// Other processes, and threads, are not held.
 OTPP_API void send(Pid to, Term message);
 // Send to a registered name; throws BadArg if nothing is registered under it
 // (as Erlang's `Name ! Msg`). Any thread.
