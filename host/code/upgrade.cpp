@@ -77,14 +77,19 @@ constexpr std::size_t kSendBurst = 16;
 // tuple for every receiver of every sender had both cores fight over it.)
 void send_each(const Pid* begin, const Pid* end, Atom what, Ref id) {
     const Term message = system_message(what, id);
-    std::size_t sent = 0;
-    for (const Pid* p = begin; p != end; ++p) {
-        send(*p, message);
+    runtime::Process& me = runtime::require_process();
+    auto& kernel = runtime::current_kernel();
+    for (const Pid* p = begin; p != end;) {
+        const Pid* burst_end = p + std::min<std::size_t>(kSendBurst, static_cast<std::size_t>(end - p));
+        // One burst's cache misses and page walks overlap (Kernel::send_many).
+        kernel.send_many(p, burst_end, me.pid(), message);
+        me.consume_reductions(static_cast<int32_t>(burst_end - p));
+        p = burst_end;
         // Let the few just woken run now, while what waking them warmed
         // (their control blocks, the top of their stacks, the TLB entries)
         // is still cached: a whole slice of sends queues thousands of
         // processes, each cold again by the time it runs.
-        if (++sent % kSendBurst == 0) yield();
+        if (p != end) yield();
     }
 }
 

@@ -150,6 +150,56 @@ bool Kernel::send_signal(Pid to, Signal* s) noexcept {
     return ok;
 }
 
+void Kernel::send_many(const Pid* begin, const Pid* end, Pid from, const Term& message) {
+    constexpr std::size_t kBatch = 16;
+    Process* woken[kBatch];
+    while (begin != end) {
+        const Pid* batch_end = begin + std::min<std::size_t>(kBatch, static_cast<std::size_t>(end - begin));
+        for (const Pid* p = begin; p != batch_end; ++p)
+            if (p->node == 0) table_.prefetch(p->id);
+        std::size_t n = 0;
+        // Wakes (and releases) the ones told so far, whatever happens next.
+        auto wake_all = [&]() noexcept {
+            // Their stacks first, all at once: each is a page walk.
+            for (std::size_t i = 0; i < n; ++i) woken[i]->prefetch_context();
+            for (std::size_t i = 0; i < n; ++i) {
+                make_runnable(woken[i]);
+                woken[i]->release();
+            }
+            n = 0;
+        };
+        for (const Pid* to = begin; to != batch_end; ++to) {
+            Signal* s = new (std::nothrow) Signal(SignalKind::Message, from, message);
+            if (!s) {
+                wake_all();
+                throw std::bad_alloc();
+            }
+            if (to->node != 0) {
+                send_signal(*to, s);
+                continue;
+            }
+            Process* p = table_.lookup(*to);
+            if (!p) {
+                delete s;
+                continue;
+            }
+            switch (p->deliver_unwoken(s)) {
+                case Process::Delivery::wake:
+                    woken[n++] = p;
+                    continue;
+                case Process::Delivery::queued:
+                    break;
+                case Process::Delivery::closed:
+                    delete s;
+                    break;
+            }
+            p->release();
+        }
+        wake_all();
+        begin = batch_end;
+    }
+}
+
 Ref Kernel::make_ref() noexcept { return Ref{0, next_ref_.fetch_add(1, std::memory_order_relaxed)}; }
 
 // ---------------------------------------------------------------- time and timers

@@ -132,6 +132,20 @@ std::shared_ptr<const code::ModuleVersion> Process::code() const {
 
 // ---------------------------------------------------------------- signals in
 
+Process::Delivery Process::deliver_unwoken(Signal* s) noexcept {
+    queued_signals_.fetch_add(1, std::memory_order_relaxed);
+    switch (inbox_.push(s)) {
+        case Inbox::PushResult::Queued:
+            return Delivery::queued;
+        case Inbox::PushResult::QueuedWakeOwner:
+            return Delivery::wake;
+        case Inbox::PushResult::Closed:
+            break;
+    }
+    queued_signals_.fetch_sub(1, std::memory_order_relaxed);
+    return Delivery::closed;
+}
+
 bool Process::deliver(Signal* s) noexcept {
     queued_signals_.fetch_add(1, std::memory_order_relaxed);
     switch (inbox_.push(s)) {

@@ -69,6 +69,10 @@ public:
     // Queues `s` (taking ownership) and wakes the process if it was waiting.
     // Returns false if the process is exiting or dead; `s` is then not consumed.
     bool deliver(Signal* s) noexcept;
+    // deliver() that leaves the wake to the caller: on `wake` the process
+    // was waiting and the caller must make_runnable() it (nobody else will).
+    enum class Delivery : uint8_t { queued, wake, closed };
+    Delivery deliver_unwoken(Signal* s) noexcept;
     bool is_alive() const noexcept { return !inbox_.closed(); }
     // A ScopedProcess: a plain thread acting as a process (it blocks its thread).
     bool is_thread() const noexcept { return is_thread_; }

@@ -54,6 +54,11 @@ Process* ProcessTable::allocate() {
     }
 }
 
+void ProcessTable::prefetch(uint32_t id) noexcept {
+    if (id >= fresh_.load(std::memory_order_relaxed)) return;
+    if (Process* p = slot(id)) __builtin_prefetch(p, 1);
+}
+
 Process* ProcessTable::lookup(Pid pid) noexcept {
     if (pid.node != 0 || pid.id >= fresh_.load(std::memory_order_acquire)) return nullptr;
     Process* p = slot(pid.id);

@@ -43,6 +43,9 @@ public:
     // Called by Process::release() when the last reference goes.
     void recycle(Process* p) noexcept;
 
+    // Asks for the first cache line of slot `id` (for writing), if it exists:
+    // a hint, no reference taken.
+    void prefetch(uint32_t id) noexcept;
     // Calls f on every slot that currently holds a process (with a reference held).
     void for_each(const std::function<void(Process&)>& f);
 
