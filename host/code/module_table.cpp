@@ -181,8 +181,23 @@ Term ModuleTable::PurgeReport::to_term() const {
                       {Atom("detail"), Term::binary(detail)}});
 }
 
+void ModuleTable::pinned_to(const ModuleVersion* version, std::vector<Pid>& behaviours,
+                            std::vector<Pid>& inherited) const {
+    if (pinned_to_) pinned_to_(version, behaviours, inherited);
+}
+
 std::vector<PinnedProcess> ModuleTable::pinned_to(const ModuleVersion* version) const {
-    return pinned_to_ ? pinned_to_(version) : std::vector<PinnedProcess>{};
+    std::vector<Pid> behaviours, inherited;
+    pinned_to(version, behaviours, inherited);
+    std::vector<PinnedProcess> out;
+    out.reserve(behaviours.size() + inherited.size());
+    auto b = behaviours.begin();
+    auto i = inherited.begin();
+    while (b != behaviours.end() || i != inherited.end()) {
+        if (i == inherited.end() || (b != behaviours.end() && b->id < i->id)) out.push_back({*b++, true});
+        else out.push_back({*i++, false});
+    }
+    return out;
 }
 
 ModuleTable::SoftPurgeResult ModuleTable::soft_purge(Atom module) {

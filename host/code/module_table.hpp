@@ -120,9 +120,12 @@ public:
     // Waits (bounded) until nothing but the caller holds `version`, then
     // unloads it and checks it is unmapped; on timeout it stays loaded.
     PurgeReport unload_unused(std::shared_ptr<const ModuleVersion> version, std::chrono::milliseconds wait);
-    // How to find the live processes pinned to a version (the kernel's table).
-    using PinFinder = std::function<std::vector<PinnedProcess>(const ModuleVersion*)>;
-    std::vector<PinnedProcess> pinned_to(const ModuleVersion* version) const;
+    // How to find the live processes pinned to a version (the kernel's
+    // table): appends each, by id, to `behaviours` or to `inherited`.
+    using PinFinder = std::function<void(const ModuleVersion*, std::vector<Pid>& behaviours, std::vector<Pid>& inherited)>;
+    std::vector<PinnedProcess> pinned_to(const ModuleVersion* version) const;  // both kinds, by id
+    // The same, split by kind (upgrade() wants the behaviours as they come).
+    void pinned_to(const ModuleVersion* version, std::vector<Pid>& behaviours, std::vector<Pid>& inherited) const;
     void set_pin_finder(PinFinder finder) { pinned_to_ = std::move(finder); }
 
 private:

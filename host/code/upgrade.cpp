@@ -165,13 +165,9 @@ void migrate_rolling(runtime::Process& me, Migration& m, std::vector<Pid> pids, 
 }
 
 std::vector<Pid> behaviours_pinned(ModuleTable& modules, const ModuleVersion& v, std::vector<Pid>* others = nullptr) {
-    std::vector<Pid> out;
-    auto pinned = modules.pinned_to(&v);
-    out.reserve(pinned.size());
-    for (auto& p : pinned) {
-        if (p.behaviour) out.push_back(p.pid);
-        else if (others) others->push_back(p.pid);
-    }
+    std::vector<Pid> out, inherited;
+    modules.pinned_to(&v, out, inherited);
+    if (others) others->insert(others->end(), inherited.begin(), inherited.end());
     return out;
 }
 

@@ -18,15 +18,17 @@ Kernel::Kernel(const RuntimeOptions& options)
     for (unsigned i = 0; i < options_.schedulers; ++i)
         schedulers_.push_back(std::make_unique<Scheduler>(*this, static_cast<int>(i), now_ms()));
     modules_.make_current(modules_.static_version(supervisor::builtin_module()));
-    modules_.set_pin_finder([this](const code::ModuleVersion* version) {
+    modules_.set_pin_finder([this](const code::ModuleVersion* version, std::vector<Pid>& behaviours,
+                                   std::vector<Pid>& inherited) {
         // Counted first: reading the words twice costs less than growing a
         // vector of 100k pins (copies, and page faults on each new block).
-        std::size_t count = 0;
-        table_.for_each_pinned(version->pin_id, [&](Pid, bool) { ++count; });
-        std::vector<code::PinnedProcess> pinned;
-        pinned.reserve(count + 64);  // and room for those spawned meanwhile
-        table_.for_each_pinned(version->pin_id, [&](Pid pid, bool inherited) { pinned.push_back({pid, !inherited}); });
-        return pinned;
+        std::size_t counts[2] = {0, 0};
+        table_.for_each_pinned(version->pin_id, [&](Pid, bool by_spawn) { ++counts[by_spawn]; });
+        // (and room for those pinned meanwhile)
+        behaviours.reserve(behaviours.size() + counts[0] + 64);
+        inherited.reserve(inherited.size() + counts[1] + 64);
+        table_.for_each_pinned(version->pin_id,
+                               [&](Pid pid, bool by_spawn) { (by_spawn ? inherited : behaviours).push_back(pid); });
     });
     for (auto& s : schedulers_) adopt_thread(s->start_thread());
     watchdog_ = std::make_unique<Watchdog>(*this);
