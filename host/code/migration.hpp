@@ -149,13 +149,18 @@ struct Migration {
     // (if given) gets where each non-empty shard's part starts, and the end.
     std::vector<Pid> all_prepared(std::vector<std::size_t>* bounds = nullptr) const {
         std::vector<Pid> out;
+        all_prepared(out, bounds);
+        return out;
+    }
+    // The same into `out` (emptied first, its capacity kept).
+    void all_prepared(std::vector<Pid>& out, std::vector<std::size_t>* bounds = nullptr) const {
+        out.clear();
         if (bounds) bounds->assign(1, 0);
         for (auto& s : shards) {
             if (s.prepared.empty()) continue;
             out.insert(out.end(), s.prepared.begin(), s.prepared.end());
             if (bounds) bounds->push_back(out.size());
         }
-        return out;
     }
     std::vector<Pid> all_migrated() const {
         std::vector<Pid> out;
@@ -179,6 +184,23 @@ struct Migration {
     std::vector<uint32_t> all_suspended_us() const {
         std::vector<uint32_t> out;
         for (auto& s : shards) out.insert(out.end(), s.suspended_us.begin(), s.suspended_us.end());
+        return out;
+    }
+
+    // For the report, once the record is no longer used: all_migrated() and
+    // all_suspended_us() (same order) built in the first shard's vector,
+    // which the coordinator reserved for twice its share: for two shards no
+    // new block and no copy of the first one.
+    std::vector<Pid> take_all_migrated() {
+        std::vector<Pid> out = std::move(shards[0].migrated);
+        for (std::size_t i = 1; i < shards.size(); ++i)
+            out.insert(out.end(), shards[i].migrated.begin(), shards[i].migrated.end());
+        return out;
+    }
+    std::vector<uint32_t> take_all_suspended_us() {
+        std::vector<uint32_t> out = std::move(shards[0].suspended_us);
+        for (std::size_t i = 1; i < shards.size(); ++i)
+            out.insert(out.end(), shards[i].suspended_us.begin(), shards[i].suspended_us.end());
         return out;
     }
 
