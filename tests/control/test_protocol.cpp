@@ -84,15 +84,21 @@ TEST_CASE("protocol: info gives the process, its state through format_status, an
     ServerFixture f;
     Client c(f.socket());
     send(echo_pid(), Term::tuple({Atom("info_set"), 99}));
-    // "No stack while it waits": let it handle that and wait again first (a
-    // slow build, ASan, may still be running it when info comes otherwise).
-    for (int i = 0; i < 1000; ++i) {
-        auto pi = f.runtime.process_info(echo_pid());
-        if (pi && pi->status == ProcessStatus::waiting && pi->message_queue_len == 0) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
+    // "No stack while it waits": let it handle what it was sent and wait
+    // again first. Each info asks the server for its state (format_status),
+    // so before each: the server may still be on its way back from the last
+    // one's request when the reply has already arrived (seen on slow
+    // builds: ASan, and while other builds ran).
+    auto settle = [&] {
+        for (int i = 0; i < 1000; ++i) {
+            auto pi = f.runtime.process_info(echo_pid());
+            if (pi && pi->status == ProcessStatus::waiting && pi->message_queue_len == 0) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    };
     // By name, by pid term, and by the pid's text.
     for (Term target : {Term(Atom("echo_named")), Term(echo_pid()), Term::binary(pid_text(echo_pid()))}) {
+        settle();
         Term info = result(c.rpc(req("info", {target})));
         CHECK(get(info, "pid") == Term(echo_pid()));
         CHECK(get(info, "module") == Term::binary("echo"));
