@@ -150,6 +150,7 @@ private:
     // The tail of a packet a sender could only write in part: it goes out
     // before anything queued.
     std::string unfinished_;
+    int64_t last_enqueue_ns_ = 0;  // CLOCK_MONOTONIC
     const std::size_t busy_limit_;
     // A queue's bytes shrank by `taken`: counts and tells as the limit is crossed.
     void drained(Pid sender, SenderQueue& q, std::size_t taken, std::vector<Pid>& tell);  // under out_mutex_

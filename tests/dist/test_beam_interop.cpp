@@ -320,6 +320,10 @@ TEST_CASE("a flood to a frozen BEAM node suspends its senders past the busy limi
                 std::string blob(static_cast<std::size_t>((i * 7919 + s * 131) % 40000 + 1), static_cast<char>('a' + s));
                 send(sink, Term::tuple({Atom("flood"), int64_t{s}, int64_t{i}, Term::binary(blob)}));
                 progress[s].store(i);
+                // The first sender's first messages spaced out: each finds the
+                // connection idle (not a burst, which the writer would take),
+                // so that its own write is the one that finds the socket full.
+                if (s == 0 && i <= 400) sleep_for(std::chrono::milliseconds(1));
             }
             send(sink, Term::tuple({Atom("flood_end"), int64_t{s}, int64_t{each}}));
             send(me, Atom("sent"));
@@ -331,7 +335,7 @@ TEST_CASE("a flood to a frozen BEAM node suspends its senders past the busy limi
     // The first alone: with nothing queued, its packets go straight to the
     // socket until it is full (30 MB > loopback's buffers).
     start_sender(0);
-    CHECK_FALSE(sent(1500ms));  // without the limit: done in milliseconds, the 30 MB queued
+    CHECK_FALSE(sent(1500ms));  // without the limit: done in ~0.5 s, the 30 MB queued
     CHECK(t.direct_out.load() > direct_before);
     CHECK(t.deferred_out.load() >= 1);
     CHECK(t.busy_now.load() == 1);
