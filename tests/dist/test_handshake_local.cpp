@@ -7,6 +7,8 @@
 
 #include <handshake.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <exception>
 #include <future>
 #include <sys/socket.h>
@@ -54,6 +56,11 @@ std::pair<Outcome, Outcome> run(std::string_view alpha_cookie, std::string_view 
                                 const HandshakeOptions& alpha_opts = {}, const HandshakeOptions& beta_opts = {},
                                 AcceptDecision decide = {}, AliveAnswer on_alive = {},
                                 std::string expected_peer = beta.name) {
+    // spdlog's registry is made on first use, inside the (uninstrumented)
+    // libspdlog: made here first, as otpp-host does at start-up, rather than
+    // by the two sides' first log lines at once, which TSan cannot see
+    // ordered by the library's static-init guard.
+    spdlog::default_logger();
     Pair p;
     auto acceptor = std::async(std::launch::async, [&, s = std::move(p.b)]() mutable {
         Outcome o = outcome_of([&] { return handshake_accept(s.fd(), beta, beta_cookie, Deadline(5s), beta_opts, decide); });
