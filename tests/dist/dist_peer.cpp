@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
+#include <sstream>
 #include <poll.h>
 #include <spawn.h>
 #include <stdexcept>
@@ -210,6 +212,58 @@ void kill_epmd(std::uint16_t port, const Deadline& deadline) {
         if (deadline.expired()) throw std::runtime_error("epmd on port " + std::to_string(port) + " did not stop");
         std::this_thread::sleep_for(10ms);
     }
+}
+
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::filesystem::path out) : out_(std::move(out)) {
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    int rc = ::posix_spawn(&pid_, argv.at(0).c_str(), &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+}
+
+ChildProcess::~ChildProcess() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+}
+
+std::string ChildProcess::output() const {
+    std::ifstream in(out_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool ChildProcess::wait_output(const std::string& needle, const Deadline& deadline) const {
+    while (output().find(needle) == std::string::npos) {
+        if (deadline.expired()) return false;
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
+
+int ChildProcess::wait_exit(const Deadline& deadline) {
+    for (;;) {
+        int st = 0;
+        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+            pid_ = -1;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        if (deadline.expired()) return -1;
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+void ChildProcess::terminate() noexcept {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
 }
 
 }  // namespace otpp::dist::test

@@ -58,6 +58,30 @@ private:
     std::string out_;
 };
 
+// A child process (argv[0] is the program's path), stdin from /dev/null,
+// stdout and stderr into `out`; killed (SIGKILL) and reaped at the end if
+// it is still running. For otpp-host and otppctl.
+class ChildProcess {
+public:
+    ChildProcess(std::vector<std::string> argv, std::filesystem::path out);
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+
+    // All it has written so far.
+    std::string output() const;
+    // Polls output() until it contains `needle`; false at the deadline.
+    bool wait_output(const std::string& needle, const Deadline& deadline) const;
+    // The exit status (128 + N if killed by signal N), or -1 if it is still
+    // running at the deadline.
+    int wait_exit(const Deadline& deadline);
+    void terminate() noexcept;  // SIGTERM
+
+private:
+    std::filesystem::path out_;
+    pid_t pid_ = -1;
+};
+
 // erl -sname <alive> -setcookie <cookie> -noshell -eval <expr>.
 std::vector<std::string> erl_args(const std::string& alive, const std::string& cookie, const std::string& eval);
 

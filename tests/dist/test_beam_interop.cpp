@@ -330,7 +330,7 @@ TEST_CASE("a flood to a frozen BEAM node suspends its senders past the busy limi
         });
     };
     auto sent = [](Timeout within) {
-        return receive([](const Term& t) { return t.is_atom(Atom("sent")); }, within).has_value();
+        return receive([](const Term& m) { return m.is_atom(Atom("sent")); }, within).has_value();
     };
     // The first alone: with nothing queued, its packets go straight to the
     // socket until it is full (30 MB > loopback's buffers).

@@ -10,15 +10,11 @@
 
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
 
 using namespace otpp::host;
 using namespace otpp::dist;
@@ -39,57 +35,9 @@ std::string error_of(const std::string& text) {
 const std::string node = "[node]\nname = \"tls@localhost\"\n";
 
 // otpp-host --config <dir>/host.toml, stdout and stderr into <dir>/out.txt.
-class HostProcess {
-public:
-    explicit HostProcess(const fs::path& config) : out_(config.parent_path() / "out.txt") {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
-        std::string bin = OTPP_HOST_BINARY, flag = "--config", path = config.string();
-        char* argv[] = {bin.data(), flag.data(), path.data(), nullptr};
-        int rc = ::posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) throw std::runtime_error("cannot start otpp-host: " + std::string(std::strerror(rc)));
-    }
-    ~HostProcess() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    std::string output() const {
-        std::ifstream in(out_);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
-    bool wait_output(const std::string& needle, const Deadline& deadline) const {
-        while (output().find(needle) == std::string::npos) {
-            if (deadline.expired()) return false;
-            std::this_thread::sleep_for(20ms);
-        }
-        return true;
-    }
-    // The exit status, or -1 if it is still running at the deadline.
-    int wait_exit(const Deadline& deadline) {
-        for (;;) {
-            int st = 0;
-            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-                pid_ = -1;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            }
-            if (deadline.expired()) return -1;
-            std::this_thread::sleep_for(10ms);
-        }
-    }
-    void terminate() { ::kill(pid_, SIGTERM); }
-
-private:
-    fs::path out_;
-    pid_t pid_ = -1;
-};
+ChildProcess host_process(const fs::path& config) {
+    return ChildProcess({OTPP_HOST_BINARY, "--config", config.string()}, config.parent_path() / "out.txt");
+}
 
 }  // namespace
 
@@ -172,7 +120,7 @@ TEST_CASE("otpp-host: unusable TLS settings stop the start; good ones make a nod
     };
 
     SECTION("a key that is not the certificate's") {
-        HostProcess host(config("other.key"));
+        auto host = host_process(config("other.key"));
         CHECK(host.wait_exit(Deadline(20s)) == 1);
         std::string out = host.output();
         INFO(out);
@@ -181,7 +129,7 @@ TEST_CASE("otpp-host: unusable TLS settings stop the start; good ones make a nod
               std::string::npos);
     }
     SECTION("a keyfile that does not exist") {
-        HostProcess host(config("nope.key"));
+        auto host = host_process(config("nope.key"));
         CHECK(host.wait_exit(Deadline(20s)) == 1);
         std::string out = host.output();
         INFO(out);
@@ -189,7 +137,7 @@ TEST_CASE("otpp-host: unusable TLS settings stop the start; good ones make a nod
               std::string::npos);
     }
     SECTION("good settings") {
-        HostProcess host(config("host.key"));
+        auto host = host_process(config("host.key"));
         REQUIRE(host.wait_output("distribution: node " + alive, Deadline(20s)));
         INFO(host.output());
         CHECK(host.output().find("TLS: certificate CN=host") != std::string::npos);

@@ -19,15 +19,11 @@
 
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
 
 using namespace otpp;
 using namespace otpp::dist;
@@ -36,64 +32,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A child process, stdout and stderr into a file; killed at the end.
-class Child {
-public:
-    Child(std::vector<std::string> argv, const fs::path& out) : out_(out) {
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        int rc = ::posix_spawn(&pid_, argv[0].c_str(), &fa, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&fa);
-        if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-    }
-    ~Child() {
-        if (pid_ > 0) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-    std::string output() const {
-        std::ifstream in(out_);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
-    bool wait_output(const std::string& needle, const Deadline& deadline) const {
-        while (output().find(needle) == std::string::npos) {
-            if (deadline.expired()) return false;
-            std::this_thread::sleep_for(20ms);
-        }
-        return true;
-    }
-    int wait_exit(const Deadline& deadline) {
-        for (;;) {
-            int st = 0;
-            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-                pid_ = -1;
-                return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-            }
-            if (deadline.expired()) return -1;
-            std::this_thread::sleep_for(10ms);
-        }
-    }
-    void terminate() { ::kill(pid_, SIGTERM); }
-
-private:
-    fs::path out_;
-    pid_t pid_ = -1;
-};
-
 // An otpp-host with distribution (TLS with `tls`), its control socket in dir.
 struct OtppHost {
     std::string alive, name;
     fs::path socket;
-    std::unique_ptr<Child> process;
+    std::unique_ptr<ChildProcess> process;
 
     OtppHost(const fs::path& dir, const std::string& tag, const std::string& cookie, const CertFiles* tls,
              const fs::path& cacert) {
@@ -109,7 +52,7 @@ struct OtppHost {
                    << "\"\ncacertfile = \"" << cacert.string() << "\"\n";
         config.close();
         socket = dir / tag / "run" / (name + ".sock");
-        process = std::make_unique<Child>(std::vector<std::string>{OTPP_HOST_BINARY, "--config", (dir / tag / "host.toml").string()},
+        process = std::make_unique<ChildProcess>(std::vector<std::string>{OTPP_HOST_BINARY, "--config", (dir / tag / "host.toml").string()},
                                           dir / tag / "out.txt");
         if (!process->wait_output("control socket", Deadline(20s)))
             throw std::runtime_error("otpp-host did not start:\n" + process->output());
@@ -120,7 +63,7 @@ struct OtppHost {
     }
     // otppctl --socket S connect NODE: its exit status.
     int connect(const std::string& node, const fs::path& out) const {
-        Child ctl({OTPPCTL_BINARY, "--socket", socket.string(), "connect", node}, out);
+        ChildProcess ctl({OTPPCTL_BINARY, "--socket", socket.string(), "connect", node}, out);
         return ctl.wait_exit(Deadline(30s));
     }
 };
