@@ -60,8 +60,8 @@ void serve() {
             Pid caller = m[1][0].get<Pid>();
             Term tag = m[1][1], request = m[2];
             spawn([caller, tag, request] {
-                Atom m = request[1].get<Atom>(), f = request[2].get<Atom>();
-                Term value = answer(detail::apply(m, f, request[3]), m, f, request[3]);
+                Atom module = request[1].get<Atom>(), f = request[2].get<Atom>();
+                Term value = answer(detail::apply(module, f, request[3]), module, f, request[3]);
                 // gen:reply/2: {Tag, Reply}, the tag as the caller sent it.
                 send(caller, Term::tuple({tag, std::move(value)}));
             }, SpawnOptions{.label = "rpc call"});

@@ -64,10 +64,10 @@ Connection::Connection(runtime::Kernel& kernel, NodeTable& nodes, std::unique_pt
       stream_(std::move(stream)),
       peer_(peer),
       ticktime_(net_ticktime),
-      busy_limit_(busy_limit),
       counters_(counters),
       on_down_(std::move(on_down)),
-      direct_writes_(stream_->can_write_now()) {
+      direct_writes_(stream_->can_write_now()),
+      busy_limit_(busy_limit) {
     last_in_ms_.store(now_ms());
 }
 
