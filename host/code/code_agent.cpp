@@ -58,10 +58,16 @@ Term run(ModuleTable& modules, const Term& req) {
     probe.dry_run = true;
     UpgradeReport dry = upgrade(modules, file, probe);
     UpgradeReport report = dry;
-    if (dry.outcome != UpgradeReport::Outcome::refused && dry.module != module)
+    if (dry.outcome != UpgradeReport::Outcome::refused && dry.module != module) {
+        std::filesystem::remove(file, ec);
         return error(file.string() + " holds module " + std::string(dry.module.name()) + ", not " +
                      std::string(module.name()) + "; nothing changed");
+    }
     if (dry.outcome != UpgradeReport::Outcome::refused && !options.dry_run) report = upgrade(modules, file, options);
+    // Kept only while it is the file of a loaded version (which names it);
+    // the private directory's next claim deletes the rest.
+    if (report.outcome != UpgradeReport::Outcome::upgraded && report.outcome != UpgradeReport::Outcome::partial)
+        std::filesystem::remove(file, ec);
     std::vector<std::pair<Term, Term>> fields;
     Term t = report.to_term();
     for (const MapEntry& e : t.entries()) fields.emplace_back(e.key, e.value);

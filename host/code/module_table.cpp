@@ -39,6 +39,9 @@ void unload_library(const ModuleVersion& version, ModuleTable::PurgeReport& repo
 
 }  // namespace
 
+ModuleTable::ModuleTable() = default;
+ModuleTable::~ModuleTable() = default;
+
 std::shared_ptr<const ModuleVersion> ModuleTable::static_version(const ModuleDescriptor& descriptor) {
     std::lock_guard lock(mutex_);
     auto& slot = statics_[&descriptor];
@@ -50,7 +53,15 @@ std::filesystem::path ModuleTable::private_dir() {
     std::lock_guard lock(mutex_);
     if (private_dir_.empty())
         private_dir_ = std::filesystem::temp_directory_path() / ("otpp-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(private_dir_);
+    if (!private_claim_ || private_claim_->path() != private_dir_) {
+        auto claim = std::make_unique<PrivateDirectory>(private_dir_);
+        // Unusable: PluginLibrary::load says why; the next call tries again.
+        if (!claim->usable()) return private_dir_;
+        if (claim->stale_removed() > 0)
+            spdlog::info("deleted {} stale plugin copies from {} (left by a host that did not exit cleanly)",
+                         claim->stale_removed(), private_dir_.string());
+        private_claim_ = std::move(claim);
+    }
     return private_dir_;
 }
 

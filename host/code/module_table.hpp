@@ -13,6 +13,7 @@
 #pragma once
 
 #include "module_version.hpp"
+#include "private_directory.hpp"
 
 #include <otpp/export.hpp>
 
@@ -40,6 +41,11 @@ struct PinnedProcess {
 
 class OTPP_API ModuleTable {
 public:
+    ModuleTable();
+    ~ModuleTable();  // unloads every version left, then releases the private directory
+    ModuleTable(const ModuleTable&) = delete;
+    ModuleTable& operator=(const ModuleTable&) = delete;
+
     // The ModuleVersion for a module compiled into the caller (cached by address).
     std::shared_ptr<const ModuleVersion> static_version(const ModuleDescriptor& descriptor);
     struct PurgeReport {
@@ -104,6 +110,10 @@ public:
     // the module is not loaded or built in (Erlang's code:delete/1).
     void delete_module(Atom module);
 
+    // Where private copies of loaded plugins go (private_directory.hpp):
+    // $TMPDIR/otpp-<pid> unless set. The first load claims it, deleting the
+    // copies a killed owner left; the table's destruction removes it again.
+    // Set it before the first load.
     void set_private_dir(std::filesystem::path dir);
     std::filesystem::path private_dir();
 
@@ -130,6 +140,9 @@ public:
 
 private:
     mutable std::mutex mutex_;
+    // Declared before every version: released after they are unloaded.
+    std::filesystem::path private_dir_;
+    std::unique_ptr<PrivateDirectory> private_claim_;
     std::map<const ModuleDescriptor*, std::shared_ptr<const ModuleVersion>> statics_;
     struct Versions {
         std::shared_ptr<const ModuleVersion> current;
@@ -153,7 +166,6 @@ private:
         std::shared_ptr<Migration> handle;
     };
     std::array<MigrationSlot, 16> migration_slots_;
-    std::filesystem::path private_dir_;
 };
 
 }  // namespace otpp::code

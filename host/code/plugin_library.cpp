@@ -295,6 +295,30 @@ private:
 
 }  // namespace
 
+// The shape unique_base() gives, plus the extension: "<stem>-<n>-<16 hex>.so"
+// or ".tmp", the stem non-empty and made of the characters it keeps.
+bool is_private_copy_name(std::string_view name) noexcept {
+    std::string_view ext = name.size() > 4 ? name.substr(name.size() - 4) : std::string_view();
+    const bool tmp = ext == ".tmp";
+    if (!tmp && !(name.size() > 3 && name.substr(name.size() - 3) == ".so")) return false;
+    name.remove_suffix(tmp ? 4 : 3);
+    auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+    if (name.size() < 17 + 3 || name[name.size() - 17] != '-') return false;
+    for (char c : name.substr(name.size() - 16))
+        if (!is_hex(c)) return false;
+    name.remove_suffix(17);
+    std::size_t dash = name.rfind('-');
+    if (dash == std::string_view::npos || dash == 0 || dash + 1 == name.size()) return false;
+    for (char c : name.substr(dash + 1))
+        if (c < '0' || c > '9') return false;
+    for (char c : name.substr(0, dash)) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::string HygieneProblem::describe() const {
     switch (kind) {
         case Kind::gnu_unique:

@@ -44,6 +44,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace otpp::code {
@@ -68,12 +69,17 @@ private:
 };
 
 struct LoadOptions {
-    // Where private copies go; created if missing. Required.
+    // Where private copies go; created if missing. Required. The copies are
+    // named <stem>-<n>-<16 hex digits>.so (written first as .tmp).
     std::filesystem::path private_dir;
     // Load a library even if its ELF says it may never be unloadable (see
     // HygieneProblem); it is then marked unpurgeable().
     bool allow_unpurgeable = false;
 };
+
+// Is `file_name` the name of a private copy load() makes (or of one it was
+// writing)? Only such files may be deleted from a private directory.
+OTPP_API bool is_private_copy_name(std::string_view file_name) noexcept;
 
 // Something in the library's .dynsym that keeps glibc from unmapping it.
 struct OTPP_API HygieneProblem {

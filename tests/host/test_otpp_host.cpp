@@ -79,9 +79,10 @@ struct Host {
     }
 };
 
-std::string config(const std::string& apps, const std::string& log_file) {
+// private_dir: the test's own ("private", beside the config) unless given.
+std::string config(const std::string& apps, const std::string& log_file, const fs::path& private_dir = "private") {
     return "[node]\nname = \"test@localhost\"\nschedulers = 2\n\n"
-           "[code]\nplugin_dirs = [\"" OTPP_PLUGIN_DIR "\"]\n\n"
+           "[code]\nplugin_dirs = [\"" OTPP_PLUGIN_DIR "\"]\nprivate_dir = \"" + private_dir.string() + "\"\n\n"
            // The control socket in the test's own directory: tests run in
            // parallel, and a node name can be served only once per directory.
            "[control]\nruntime_dir = \"run\"\n\n"
@@ -114,6 +115,36 @@ TEST_CASE("otpp-host starts the applications and stops cleanly on SIGTERM", "[ho
     CHECK(log.find("loaded counter@1.0.0") != std::string::npos);
     CHECK(log.find("loaded kv@1.0.0") != std::string::npos);
     CHECK(log.find("application demo stopped") != std::string::npos);
+    CHECK_FALSE(fs::exists(host.dir / "private"));  // its plugin copies went with it
+}
+
+TEST_CASE("otpp-host: the plugin copies a killed host left are deleted by the next host", "[host]") {
+    const fs::path shared = fs::temp_directory_path() / ("otpp-host-private-" + std::to_string(::getpid()));
+    fs::remove_all(shared);
+    auto copies = [&] {
+        std::size_t n = 0;
+        std::error_code ec;
+        for (fs::directory_iterator it(shared, ec), end; !ec && it != end; it.increment(ec))
+            n += it->path().extension() == ".so";
+        return n;
+    };
+    {
+        Host killed(config(counter_app, "host.log", shared));
+        REQUIRE(killed.wait_log("application demo started"));
+        kill(killed.pid, SIGKILL);
+        killed.wait_exit();
+    }
+    const std::size_t left = copies();  // one per plugin it found and loaded
+    CHECK(left >= 2);                    // counter and kv at least
+    Host next(config(counter_app, "host.log", shared));
+    REQUIRE(next.wait_log("application demo started"));
+    CHECK(next.log_text().find("deleted " + std::to_string(left) + " stale plugin copies from " + shared.string()) !=
+          std::string::npos);
+    CHECK(copies() == left);  // its own
+    kill(next.pid, SIGTERM);
+    CHECK(next.wait_exit() == 0);
+    CHECK_FALSE(fs::exists(shared));  // the killed host made it, and its lock file says so
+    fs::remove_all(shared);
 }
 
 TEST_CASE("otpp-host refuses a bad config with file, line and key, and starts nothing", "[host][config]") {
