@@ -12,10 +12,22 @@ using namespace otpp::code;
 
 namespace {
 
+// This test process's plan files, deleted as it exits.
+const std::filesystem::path& plan_dir() {
+    static const struct Dir {
+        std::filesystem::path path =
+            std::filesystem::temp_directory_path() / ("otpp-plan-tests-" + std::to_string(::getpid()));
+        Dir() { std::filesystem::create_directories(path); }
+        ~Dir() {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    } dir;
+    return dir.path;
+}
+
 std::filesystem::path write_plan(const std::string& name, const std::string& text) {
-    auto dir = std::filesystem::temp_directory_path() / ("otpp-plan-tests-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    auto path = dir / name;
+    auto path = plan_dir() / name;
     std::ofstream(path) << text;
     return path;
 }

@@ -155,7 +155,7 @@ struct Host {
         std::string dirs = "\"" OTPP_PLUGIN_DIR "\"";
         if (!extra_plugin_dir.empty()) dirs += ", \"" + extra_plugin_dir + "\"";
         std::ofstream(dir / "host.toml") << "[node]\nname = \"ctl@localhost\"\nschedulers = 2\n\n"
-                                         << "[code]\nplugin_dirs = [" << dirs << "]\n\n"
+                                         << "[code]\nplugin_dirs = [" << dirs << "]\nprivate_dir = \"private\"\n\n"
                                          << "[control]\nruntime_dir = \"run\"\n\n"
                                          << "[log]\nlevel = \"info\"\nsink = \"file:host.log\"\n\n"
                                          << apps;

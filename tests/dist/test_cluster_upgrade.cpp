@@ -41,7 +41,7 @@ struct Node {
         fs::permissions(dir / "run", fs::perms::owner_all);
         std::ofstream(dir / "host.toml")
             << "[node]\nname = \"" << alive << "@localhost\"\nschedulers = 2\n"
-            << "[code]\nplugin_dirs = [\"" OTPP_PLUGIN_DIR "\"]\n"
+            << "[code]\nplugin_dirs = [\"" OTPP_PLUGIN_DIR "\"]\nprivate_dir = \"private\"\n"
             << "[control]\nruntime_dir = \"run\"\n"
             << "[distribution]\nenabled = true\ncookie = \"" << cookie << "\"\n"
             << "[log]\nsink = \"file:host.log\"\n"
