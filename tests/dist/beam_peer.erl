@@ -84,7 +84,7 @@ run(beam_serves, _Host) ->
 %% Sends random terms to the host's echo and checks they come back =:=.
 run(echo_property, Host) ->
     rand:seed(exsss, {1, 2, 3}),
-    Terms = [random_term(4) || _ <- lists:seq(1, 300)],
+    Terms = [random_terms:term(4, 20) || _ <- lists:seq(1, 300)],
     Bad = [T || T <- Terms,
                 begin {echo, Host} ! {self(), T},
                       receive {echo, Back} -> Back =/= T after 5000 -> true end end],
@@ -144,23 +144,6 @@ small_loop(Host, N) ->
         receive {echo, {small, N}} -> small_loop(Host, N + 1)
         after 30000 -> {N, timeout}
         end
-    end.
-
-random_term(0) -> rand:uniform(1000);
-random_term(D) ->
-    case rand:uniform(12) of
-        1 -> rand:uniform(1 bsl 60) - (1 bsl 59);
-        2 -> rand:uniform() * 1.0e10;
-        3 -> list_to_atom("a" ++ integer_to_list(rand:uniform(50)));
-        4 -> list_to_binary([rand:uniform(255) || _ <- lists:seq(1, rand:uniform(20))]);
-        5 -> list_to_tuple([random_term(D - 1) || _ <- lists:seq(1, rand:uniform(4))]);
-        6 -> [random_term(D - 1) || _ <- lists:seq(1, rand:uniform(4))];
-        7 -> maps:from_list([{random_term(0), random_term(D - 1)} || _ <- lists:seq(1, rand:uniform(3))]);
-        8 -> make_ref();
-        9 -> self();
-        10 -> [];
-        11 -> "a string";
-        12 -> [random_term(D - 1) | random_term(0)]
     end.
 
 %% beam_server

@@ -48,7 +48,7 @@ run(echo_stress, Host) ->
     rand:seed(exsss, {1, 2, 3}),
     pong = net_adm:ping(Host),
     result(protocol, protocol(Host)),
-    Terms = [random_term(4) || _ <- lists:seq(1, 400)]
+    Terms = [random_terms:term(4, 2000) || _ <- lists:seq(1, 400)]
             ++ [binary:copy(<<N>>, 200000 + N) || N <- lists:seq(1, 10)],
     Self = self(),
     %% Half sent from another process at the same time: both directions busy.
@@ -87,17 +87,3 @@ protocol(Node) ->
         Error -> Error
     end.
 
-random_term(0) -> rand:uniform(1000);
-random_term(D) ->
-    case rand:uniform(10) of
-        1 -> rand:uniform(1 bsl 60) - (1 bsl 59);
-        2 -> rand:uniform() * 1.0e10;
-        3 -> list_to_atom("a" ++ integer_to_list(rand:uniform(50)));
-        4 -> list_to_binary([rand:uniform(255) || _ <- lists:seq(1, rand:uniform(2000))]);
-        5 -> list_to_tuple([random_term(D - 1) || _ <- lists:seq(1, rand:uniform(4))]);
-        6 -> [random_term(D - 1) || _ <- lists:seq(1, rand:uniform(4))];
-        7 -> maps:from_list([{random_term(0), random_term(D - 1)} || _ <- lists:seq(1, rand:uniform(3))]);
-        8 -> make_ref();
-        9 -> self();
-        10 -> "a string"
-    end.
