@@ -73,7 +73,9 @@ bool marked_created(int fd) noexcept {
 PrivateDirectory::PrivateDirectory(fs::path path) : path_(std::move(path)) {
     const fs::path lock = path_ / lock_name;
     bool created = false;
-    for (;;) {
+    // Each retry means another user removed the lock file or the directory
+    // just then; bounded all the same (then: usable, unlocked, nothing swept).
+    for (int attempt = 0; attempt < 100; ++attempt) {
         std::error_code ec;
         if (fs::create_directories(path_, ec)) created = true;
         if (ec) {
