@@ -14,6 +14,7 @@
 #include "plugins.hpp"
 #include "../code/plugin_watcher.hpp"
 #include "../runtime/kernel.hpp"
+#include "../runtime/thread_name.hpp"
 
 #include <distribution.hpp>
 #include <node_name.hpp>
@@ -155,6 +156,7 @@ int run_node(const host::HostConfig& config, sigset_t& signals) {
 
     Pid me = self();
     std::thread signal_thread([&signals, me] {
+        runtime::name_this_thread("otpp-signals");
         int sig = 0;
         sigwait(&signals, &sig);
         send(me, Term::tuple({Atom("signal"), static_cast<int64_t>(sig)}));

@@ -1,4 +1,5 @@
 #include "plugin_watcher.hpp"
+#include "../runtime/thread_name.hpp"
 
 #include <otpp/error.hpp>
 
@@ -56,6 +57,7 @@ void PluginWatcher::stop() {
 }
 
 void PluginWatcher::run() {
+    runtime::name_this_thread("otpp-watcher");
     std::map<fs::path, Clock::time_point> pending;  // file -> last change
     alignas(inotify_event) char buffer[16 * 1024];
     for (;;) {

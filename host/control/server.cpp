@@ -1,4 +1,5 @@
 #include "server.hpp"
+#include "../runtime/thread_name.hpp"
 
 #include "endpoint.hpp"
 #include "frame.hpp"
@@ -103,6 +104,7 @@ void ControlServer::refuse(int fd, const char* why) {
 }
 
 void ControlServer::accept_loop() {
+    runtime::name_this_thread("otpp-ctl-accept");
     while (!stopping_.load()) {
         pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
         int n = ::poll(fds, 2, 1000);  // wakes now and then to reap finished clients
@@ -176,6 +178,7 @@ Term ControlServer::run_request(Client& client, const std::string& body) {
 }
 
 void ControlServer::serve(Client& client) {
+    runtime::name_this_thread("otpp-ctl-client");
     std::string body;
     while (!stopping_.load()) {
         auto first = Clock::now() + options_.idle_timeout;

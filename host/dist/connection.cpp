@@ -1,4 +1,5 @@
 #include "connection.hpp"
+#include "../runtime/thread_name.hpp"
 
 #include "external_term.hpp"
 #include "flags.hpp"
@@ -293,6 +294,7 @@ void Connection::send_named(Pid from, Atom name, Term message) noexcept {
 }
 
 void Connection::writer_loop() {
+    runtime::name_this_thread("otpp-dist-write");
     const auto tick_every = std::max(std::chrono::milliseconds(1), ticktime_ / 4);
     // Up to this much per write: one sender's big message gives way to the
     // others every fragment.
@@ -363,6 +365,7 @@ void Connection::writer_loop() {
 // ---------------------------------------------------------------- in
 
 void Connection::reader_loop() {
+    runtime::name_this_thread("otpp-dist-read");
     std::string packet;
     Reassembler reassembler;
     AtomCache atom_cache;

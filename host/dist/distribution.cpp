@@ -1,4 +1,5 @@
 #include "distribution.hpp"
+#include "../runtime/thread_name.hpp"
 
 #include "cookie.hpp"
 #include "epmd_client.hpp"
@@ -239,6 +240,7 @@ std::vector<Atom> Distribution::global_names() const {
 // ---------------------------------------------------------------- accepting
 
 void Distribution::accept_loop() {
+    runtime::name_this_thread("otpp-dist-acc");
     while (running_.load()) {
         int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) {
@@ -445,6 +447,7 @@ void Distribution::reap() {
 void Distribution::run_worker(std::function<void()> work) {
     ++workers_;
     std::thread([this, work = std::move(work)] {
+        runtime::name_this_thread("otpp-dist-setup");
         work();
         std::lock_guard lock(mutex_);
         --workers_;

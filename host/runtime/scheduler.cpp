@@ -1,4 +1,5 @@
 #include "scheduler.hpp"
+#include "thread_name.hpp"
 
 #include "current.hpp"
 #include "fiber_switch.hpp"
@@ -36,6 +37,9 @@ void Scheduler::notify() noexcept {
 }
 
 void Scheduler::loop(uint32_t epoch) {
+    char name[16];
+    std::snprintf(name, sizeof name, "otpp-sched-%d", index_);
+    name_this_thread(name);
     set_current_scheduler(this);
     ThreadScratch scratch;
     while (!kernel_.stopping() && epoch_.load(std::memory_order_acquire) == epoch) {

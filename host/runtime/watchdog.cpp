@@ -1,4 +1,5 @@
 #include "watchdog.hpp"
+#include "thread_name.hpp"
 
 #include "kernel.hpp"
 #include "process.hpp"
@@ -16,6 +17,7 @@ Watchdog::~Watchdog() {
 }
 
 void Watchdog::loop() {
+    name_this_thread("otpp-watchdog");
     using Clock = std::chrono::steady_clock;
     const auto threshold = kernel_.options().stuck_after;
     const auto tick = std::max(std::chrono::milliseconds(1), threshold / 4);

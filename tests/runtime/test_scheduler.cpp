@@ -2,7 +2,11 @@
 // never yields.
 #include "support.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <thread>
 
 using namespace otpp;
@@ -186,4 +190,31 @@ TEST_CASE("a process queued by a replaced scheduler thread runs again", "[schedu
     REQUIRE(m.has_value());
     CHECK(*m == Term(Atom("done")));
     CHECK(runtime.stats().replacement_threads >= 1u);
+}
+
+TEST_CASE("the runtime's threads are named for top -H and perf", "[scheduler]") {
+    RuntimeFixture f(3);
+    auto names = [] {
+        std::multiset<std::string> out;
+        for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+            std::ifstream comm(task.path() / "comm");
+            std::string name;
+            std::getline(comm, name);
+            out.insert(name);
+        }
+        return out;
+    };
+    const std::initializer_list<const char*> expected = {"otpp-sched-0", "otpp-sched-1", "otpp-sched-2",
+                                                         "otpp-watchdog"};
+    // Each thread names itself as it starts, maybe after the constructor returned.
+    std::multiset<std::string> seen = names();
+    for (auto give_up = std::chrono::steady_clock::now() + 10s;
+         std::chrono::steady_clock::now() < give_up &&
+         !std::all_of(expected.begin(), expected.end(), [&](const char* n) { return seen.count(n) == 1; });
+         seen = names())
+        std::this_thread::sleep_for(10ms);
+    for (const char* name : expected) {
+        INFO(name);
+        CHECK(seen.count(name) == 1);
+    }
 }
