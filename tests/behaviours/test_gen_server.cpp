@@ -41,7 +41,7 @@ TEST_CASE_METHOD(GenServerFixture, "init that takes too long: {error, timeout}",
     CHECK(r.term() == Term::tuple({atoms::error, atoms::timeout}));
 }
 
-TEST_CASE_METHOD(GenServerFixture, "a registered name; a second start under it fails", "[gen_server]") {
+TEST_CASE_METHOD(GenServerFixture, "a registered name, a second start under it fails", "[gen_server]") {
     Pid pid = start_counter(1, {.name = Atom("counter_a")});
     CHECK(whereis(Atom("counter_a")) == pid);
     CHECK(gen_server::call(Atom("counter_a"), Term::tuple({Atom("add"), 2})) == Term(3));
@@ -61,7 +61,7 @@ TEST_CASE_METHOD(GenServerFixture, "deferred reply with noreply + reply(From)", 
     CHECK(gen_server::call(pid, Atom("defer")) == Term(Atom("deferred")));
 }
 
-TEST_CASE_METHOD(GenServerFixture, "a call timeout exits the caller; the late reply is dropped", "[gen_server]") {
+TEST_CASE_METHOD(GenServerFixture, "a call timeout exits the caller, the late reply is dropped", "[gen_server]") {
     Pid pid = start_counter(0);
     auto r = gen_server::try_call(pid, Term::tuple({Atom("sleep"), 100}), std::chrono::milliseconds(10));
     CHECK_FALSE(r.ok);
@@ -154,7 +154,7 @@ TEST_CASE_METHOD(GenServerFixture, "a parent's exit signal runs terminate only w
     CHECK(wait_dead(server));
 }
 
-TEST_CASE_METHOD(GenServerFixture, "a module with only init and handle_call; unexpected casts are ignored",
+TEST_CASE_METHOD(GenServerFixture, "a module with only init and handle_call, unexpected casts are ignored",
                  "[gen_server]") {
     auto r = gen_server::start(minimal_module, atoms::undefined);
     REQUIRE(r.ok());

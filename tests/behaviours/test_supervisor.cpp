@@ -149,7 +149,7 @@ TEST_CASE_METHOD(SupervisorFixture, "children stop in reverse start order, runni
     CHECK(expect_message(terminated)[2] == Term(1));
 }
 
-TEST_CASE_METHOD(SupervisorFixture, "a child that does not stop in time is killed; brutal_kill kills at once",
+TEST_CASE_METHOD(SupervisorFixture, "a child that does not stop in time is killed, brutal_kill kills at once",
                  "[supervisor][shutdown]") {
     Pid sup = start(spec("one_for_one", {child("slow", Term::tuple({Atom("trap"), -1}), "permanent", 50),
                                          child("brutal", Term::tuple({Atom("trap"), 5}), "permanent",

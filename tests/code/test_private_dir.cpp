@@ -123,7 +123,7 @@ TEST_CASE("a directory otpp made is removed by the owner after a killed one", "[
     CHECK_FALSE(fs::exists(dir));
 }
 
-TEST_CASE("tables sharing a directory: none deletes another's copies; the last one out removes it",
+TEST_CASE("tables sharing a directory: none deletes another's copies, the last one out removes it",
           "[code][private_dir]") {
     TempBase base;
     const fs::path dir = base.path / "private";

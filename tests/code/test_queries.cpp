@@ -56,7 +56,7 @@ TEST_CASE_METHOD(CodeFixture, "soft_purge refuses while a process runs the old v
     CHECK(modules.soft_purge(counter).purged);  // nothing old: nothing to refuse
 }
 
-TEST_CASE_METHOD(CodeFixture, "delete makes current old; refused while an old version exists", "[code][queries]") {
+TEST_CASE_METHOD(CodeFixture, "delete makes current old, refused while an old version exists", "[code][queries]") {
     CHECK_THROWS_AS(modules.delete_module(counter), Error);
     CHECK_THROWS_AS(modules.delete_module(Atom("supervisor")), Error);
     modules.load(counter_file::v1);

@@ -12,7 +12,7 @@ using namespace otpp;
 using namespace otpp::test;
 
 
-TEST_CASE_METHOD(RuntimeFixture, "current and old; a third version kills the old one's processes and unmaps it",
+TEST_CASE_METHOD(RuntimeFixture, "current and old, a third version kills the old one's processes and unmaps it",
                  "[code]") {
     auto& modules = runtime.kernel().modules();
     const Atom counter("counter");
@@ -53,7 +53,7 @@ TEST_CASE_METHOD(RuntimeFixture, "current and old; a third version kills the old
     CHECK(gen_server::call(on_v2, Atom("get")) == Term(20));
 }
 
-TEST_CASE_METHOD(RuntimeFixture, "purge kills the old version's processes; the current one is untouched", "[code]") {
+TEST_CASE_METHOD(RuntimeFixture, "purge kills the old version's processes, the current one is untouched", "[code]") {
     auto& modules = runtime.kernel().modules();
     const Atom counter("counter");
     modules.load(counter_file::v1);

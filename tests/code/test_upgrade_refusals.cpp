@@ -21,7 +21,7 @@ void expect_refused(CodeFixture& f, const char* file, const std::string& says, c
 
 }  // namespace
 
-TEST_CASE_METHOD(CodeFixture, "broken files are refused with the reason; the old version keeps serving",
+TEST_CASE_METHOD(CodeFixture, "broken files are refused with the reason, the old version keeps serving",
                  "[code][upgrade][refusals]") {
     modules.load(counter_file::v1);
     std::vector<Pid> servers = start_counters(3, 5);

@@ -35,7 +35,7 @@ TEST_CASE_METHOD(CodeFixture, "rolling upgrade migrates every server, a batch at
     CHECK(report.purged_after->unmapped);
 }
 
-TEST_CASE_METHOD(CodeFixture, "rolling: a failing code_change leaves that server on the old version; partial",
+TEST_CASE_METHOD(CodeFixture, "rolling: a failing code_change leaves that server on the old version, partial",
                  "[code][upgrade][rolling]") {
     modules.load(counter_file::v1);
     std::vector<Pid> servers = start_counters(20, 0);

@@ -100,7 +100,7 @@ TEST_CASE("config: TLS settings that are incomplete or malformed", "[dist][tls][
               .find("distribution.cafile") != std::string::npos);
 }
 
-TEST_CASE("otpp-host: unusable TLS settings stop the start; good ones make a node a TLS BEAM node pings",
+TEST_CASE("otpp-host: unusable TLS settings stop the start, good ones make a node a TLS BEAM node pings",
           "[dist][tls][config][beam]") {
     TempDir dir;
     CertFiles ca = make_ca(dir.path(), "ca");

@@ -96,7 +96,7 @@ bool ping(Atom node) {
 
 }  // namespace
 
-TEST_CASE("TLS: two otpp nodes (this process and an otpp-host) connect to each other over TLS; a plain otpp-host "
+TEST_CASE("TLS: two otpp nodes (this process and an otpp-host) connect to each other over TLS, a plain otpp-host "
           "cannot, either way",
           "[dist][tls][hosts]") {
     TempDir dir;

@@ -55,7 +55,7 @@ TEST_CASE_METHOD(RuntimeFixture, "kill cannot be trapped and the victim dies wit
     CHECK(expect_message() == Term::tuple({atoms::DOWN, m, atoms::process, victim, atoms::killed}));
 }
 
-TEST_CASE_METHOD(RuntimeFixture, "a trapped exit/2 arrives as a message; exit(Pid, normal) is ignored",
+TEST_CASE_METHOD(RuntimeFixture, "a trapped exit/2 arrives as a message, exit(Pid, normal) is ignored",
                  "[links]") {
     Pid parent = self();
     Pid p = spawn([parent] {

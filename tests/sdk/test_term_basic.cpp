@@ -72,7 +72,7 @@ TEST_CASE("bool, Atom, Pid, Ref and strings", "[term]") {
     CHECK_FALSE(Term("ok").is_atom());  // strings never become atoms implicitly
 }
 
-TEST_CASE("immediates never allocate; containers allocate exactly one box", "[term][alloc]") {
+TEST_CASE("immediates never allocate, containers allocate exactly one box", "[term][alloc]") {
     BoxDelta delta;
     {
         std::vector<Term> ts{Term(1), Term(2.5), Term(atoms::ok), Term(Pid{}), Term(Ref{}), Term(), Term(true),

@@ -33,7 +33,7 @@ TEST_CASE("hash distinguishes what == distinguishes (usually)", "[term][hash]") 
     CHECK(Term(atoms::ok).hash() != Term(atoms::error).hash());
 }
 
-TEST_CASE("random terms: a == b implies equal hashes; few collisions", "[term][hash][property]") {
+TEST_CASE("random terms: a == b implies equal hashes, few collisions", "[term][hash][property]") {
     test::TermGen gen(42);
     std::unordered_map<Term, int> counts;
     std::unordered_set<std::size_t> hashes;

@@ -40,7 +40,7 @@ TEST_CASE("kinds order as in Erlang", "[term][order]") {
     CHECK(shuffled == ascending);
 }
 
-TEST_CASE("integers and floats compare by value; on a tie the integer comes first", "[term][order]") {
+TEST_CASE("integers and floats compare by value, on a tie the integer comes first", "[term][order]") {
     CHECK(Term(1) < Term(1.5));
     CHECK(Term(1.5) < Term(2));
     CHECK(Term(-1) > Term(-1.5));
